@@ -1,0 +1,119 @@
+// Package asm holds vitc's arithmetic kernels: the matrix product over weights packed in
+// 16-wide panels (see gen/layout), and the row operations around it (LayerNorm, GELU, dot
+// products). Each kernel has a pure-Go reference; faster variants plug in behind the same
+// functions and are chosen once, centrally (see Use).
+//
+// Kernels are single-threaded and do one block of work; runtime/engine splits the work
+// across cores.
+package asm
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// PanelWidth is the number of output columns in one packed panel of b.
+const PanelWidth = 16
+
+// Epilogue says what Sgemm does with each result a·b + bias.
+type Epilogue int
+
+const (
+	Store      Epilogue = iota // c = a·b + bias
+	Accumulate                 // c += a·b + bias (a residual connection)
+	GELU                       // c = gelu(a·b + bias), the exact (erf) GELU
+)
+
+// Sgemm computes the m×n block c = epilogue(a·b + bias) where
+//   - a is m×k, row i at a[i*lda:], lda ≥ k;
+//   - b is packed: ceil(n/16) panels of k×16 floats, column 16p+j of row kk at b[p*16k + 16kk + j];
+//     columns past n in the last panel are ignored;
+//   - c is m×n, row i at c[i*ldc:], ldc ≥ n;
+//   - bias has n elements, or is nil for none.
+//
+// Sums are accumulated in float32 in increasing k.
+func Sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n || len(b) < ((n+PanelWidth-1)/PanelWidth)*k*PanelWidth || (bias != nil && len(bias) < n) {
+		panic(fmt.Sprintf("asm.Sgemm: slices too short for m=%d n=%d k=%d lda=%d ldc=%d", m, n, k, lda, ldc))
+	}
+	active.sgemm(m, n, k, a, lda, b, c, ldc, bias, epi)
+}
+
+// Variant is one implementation of the kernels.
+type Variant struct {
+	Name      string // e.g. "generic", "avx2", "avx512", "neon"
+	Available bool   // whether this CPU can run it
+	sgemm     func(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue)
+}
+
+var (
+	variants = map[string]*Variant{}
+	active   *Variant
+)
+
+func register(v *Variant) { variants[v.Name] = v }
+
+func init() {
+	register(&Variant{Name: "generic", Available: true, sgemm: sgemmGeneric})
+	name := os.Getenv("VITC_KERNEL")
+	if name == "" {
+		name = best()
+	}
+	if err := Use(name); err != nil {
+		fmt.Fprintf(os.Stderr, "vitc: VITC_KERNEL: %v; using %s\n", err, best())
+		_ = Use(best())
+	}
+}
+
+// best returns the fastest available variant.
+func best() string {
+	for _, n := range []string{"avx512", "avx2", "neon"} {
+		if v, ok := variants[n]; ok && v.Available {
+			return n
+		}
+	}
+	return "generic"
+}
+
+// Use selects the kernel variant by name (VITC_KERNEL does the same at start-up). It is meant
+// for start-up, tests and benchmarks: do not call it while kernels run.
+func Use(name string) error {
+	v, ok := variants[name]
+	if !ok {
+		return fmt.Errorf("no kernel variant %q (have %s)", name, strings.Join(Names(), ", "))
+	}
+	if !v.Available {
+		return fmt.Errorf("kernel variant %q needs instructions this CPU does not have", name)
+	}
+	active = v
+	return nil
+}
+
+// Active is the name of the selected variant.
+func Active() string { return active.Name }
+
+// Names lists every variant built into this binary, available or not.
+func Names() []string {
+	out := make([]string, 0, len(variants))
+	for n := range variants {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Available lists the variants this CPU can run.
+func Available() []string {
+	var out []string
+	for _, n := range Names() {
+		if variants[n].Available {
+			out = append(out, n)
+		}
+	}
+	return out
+}

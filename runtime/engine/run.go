@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vitc-dev/vitc/asm"
+)
+
+// Run is one forward pass over a batch: the weights, the input, and the activations. A Run
+// is used by one goroutine at a time; the weights are shared read-only between Runs.
+type Run struct {
+	Arch   *Arch
+	W      []float32 // the weights file's data section; generated offsets index it
+	Batch  int
+	Rows   int       // Batch × Tokens
+	Images []float32 // input, Batch×3×Image×Image
+
+	X    []float32 // residual stream, Rows×Embed
+	H    []float32 // normalised stream, Rows×Embed
+	QKV  []float32 // Rows×3·Embed
+	A    []float32 // attention output, Rows×Embed
+	M    []float32 // MLP hidden, Rows×MLP
+	Cols []float32 // flattened patches, Batch·Grid²×3·Patch²
+	Out  []float32 // class token after the final norm, Batch×Embed
+
+	// LastAttention, when non-nil (Batch×Heads×Tokens floats), receives the last block's
+	// attention probabilities from the class token to every token.
+	LastAttention []float32
+	block         int
+
+	scores [][]float32 // per worker, Tokens floats
+}
+
+// NewRun allocates the activations for a batch.
+func NewRun(a *Arch, w []float32, batch int) *Run {
+	t, d := a.Tokens(), a.Embed
+	rows := batch * t
+	g := a.Grid()
+	r := &Run{
+		Arch: a, W: w, Batch: batch, Rows: rows,
+		X: make([]float32, rows*d), H: make([]float32, rows*d),
+		QKV: make([]float32, rows*3*d), A: make([]float32, rows*d),
+		M:    make([]float32, rows*a.MLP),
+		Cols: make([]float32, batch*g*g*3*a.Patch*a.Patch),
+		Out:  make([]float32, batch*d),
+	}
+	r.scores = make([][]float32, workers())
+	for i := range r.scores {
+		r.scores[i] = make([]float32, t)
+	}
+	return r
+}
+
+func workers() int { return runtime.GOMAXPROCS(0) }
+
+// parallel runs fn(worker, task) for every task in [0, n) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(worker, task int)) {
+	w := min(workers(), n)
+	if w <= 1 {
+		for t := 0; t < n; t++ {
+			fn(0, t)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(w)
+	for i := 0; i < w; i++ {
+		go func(worker int) {
+			defer wg.Done()
+			for {
+				t := int(next.Add(1) - 1)
+				if t >= n {
+					return
+				}
+				fn(worker, t)
+			}
+		}(i)
+	}
+	wg.Wait()
+}
+
+// Forward runs the architecture's encoder over r.Images, leaving the result in r.Out.
+func (r *Run) Forward() {
+	r.block = 0
+	r.Arch.Forward(r)
+}
+
+// vec returns the n floats of the weights at element offset off.
+func (r *Run) vec(off, n int) []float32 { return r.W[off : off+n] }
+
+// packed returns the packed matrix with n outputs and k inputs at element offset off.
+func (r *Run) packed(off, n, k int) []float32 {
+	return r.W[off : off+(n+asm.PanelWidth-1)/asm.PanelWidth*asm.PanelWidth*k]
+}
+
+// PatchEmbed fills X with [cls_token; proj(patches)] + pos_embed for every image.
+func (r *Run) PatchEmbed(weight, bias, clsToken, posEmbed int) {
+	a := r.Arch
+	g, p, s, d, t := a.Grid(), a.Patch, a.Image, a.Embed, a.Tokens()
+	k := 3 * p * p
+	// Cols row (b, gy, gx) holds the patch flattened as the Conv2d weight is: (c, ky, kx).
+	parallel(r.Batch*g, func(_, task int) {
+		b, gy := task/g, task%g
+		img := r.Images[b*3*s*s : (b+1)*3*s*s]
+		for gx := 0; gx < g; gx++ {
+			row := r.Cols[((b*g+gy)*g+gx)*k:][:k]
+			for c := 0; c < 3; c++ {
+				for ky := 0; ky < p; ky++ {
+					src := img[c*s*s+(gy*p+ky)*s+gx*p:][:p]
+					copy(row[(c*p+ky)*p:], src)
+				}
+			}
+		}
+	})
+	patches := r.Batch * g * g
+	MatMul(r.H[:patches*d], r.Cols, r.packed(weight, d, k), r.vec(bias, d), patches, d, k, asm.Store)
+	cls, pos := r.vec(clsToken, d), r.vec(posEmbed, t*d)
+	for b := 0; b < r.Batch; b++ {
+		x := r.X[b*t*d : (b+1)*t*d]
+		for j := 0; j < d; j++ {
+			x[j] = cls[j] + pos[j]
+		}
+		h := r.H[b*(t-1)*d : (b+1)*(t-1)*d]
+		for i, v := range h {
+			x[d+i] = v + pos[d+i]
+		}
+	}
+}
+
+// LayerNorm writes LayerNorm(src) with the weights at w and b into dst, row by row.
+func (r *Run) LayerNorm(dst, src []float32, w, b int) {
+	d := r.Arch.Embed
+	wv, bv := r.vec(w, d), r.vec(b, d)
+	const rowsPerTask = 16
+	parallel((r.Rows+rowsPerTask-1)/rowsPerTask, func(_, task int) {
+		for i := task * rowsPerTask; i < min(r.Rows, (task+1)*rowsPerTask); i++ {
+			asm.LayerNorm(dst[i*d:(i+1)*d], src[i*d:(i+1)*d], wv, bv, LayerNormEps)
+		}
+	})
+}
+
+// Linear computes dst = epi(src·Wᵀ + bias) over all rows, for the packed weight at w (n
+// outputs, k inputs) and the bias at b.
+func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
+	MatMul(dst, src, r.packed(w, n, k), r.vec(b, n), r.Rows, n, k, epi)
+}
+
+// Tile sizes of the work split: each task is at most rowTile rows × panelTile panels.
+const (
+	rowTile   = 64
+	panelTile = 8
+)
+
+// MatMul computes dst (rows×n) = epi(src (rows×k) · packed w + bias) on all cores.
+func MatMul(dst, src, w, bias []float32, rows, n, k int, epi asm.Epilogue) {
+	panels := (n + asm.PanelWidth - 1) / asm.PanelWidth
+	rowTasks := (rows + rowTile - 1) / rowTile
+	panelTasks := (panels + panelTile - 1) / panelTile
+	parallel(rowTasks*panelTasks, func(_, task int) {
+		i0 := (task / panelTasks) * rowTile
+		p0 := (task % panelTasks) * panelTile
+		m := min(rowTile, rows-i0)
+		j0 := p0 * asm.PanelWidth
+		cols := min(panelTile*asm.PanelWidth, n-j0)
+		var bs []float32
+		if bias != nil {
+			bs = bias[j0:]
+		}
+		asm.Sgemm(m, cols, k, src[i0*k:], k, w[p0*k*asm.PanelWidth:], dst[i0*n+j0:], n, bs, epi)
+	})
+}
+
+// Attention writes softmax(q·kᵀ/√headDim)·v for every image and head into dst, reading q, k
+// and v from qkv (each row: q | k | v, each of them head after head).
+func (r *Run) Attention(dst, qkv []float32) {
+	a := r.Arch
+	t, d, hd := a.Tokens(), a.Embed, a.HeadDim()
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	r.block++
+	last := r.LastAttention != nil && r.block == a.Depth
+	parallel(r.Batch*a.Heads, func(worker, task int) {
+		b, h := task/a.Heads, task%a.Heads
+		scores := r.scores[worker]
+		base := b * t * 3 * d
+		for i := 0; i < t; i++ {
+			q := qkv[base+i*3*d+h*hd:][:hd]
+			maxv := float32(math.Inf(-1))
+			for j := 0; j < t; j++ {
+				s := asm.Dot(q, qkv[base+j*3*d+d+h*hd:][:hd]) * scale
+				scores[j] = s
+				maxv = max(maxv, s)
+			}
+			var sum float32
+			for j := range scores {
+				e := float32(math.Exp(float64(scores[j] - maxv)))
+				scores[j] = e
+				sum += e
+			}
+			inv := 1 / sum
+			out := dst[(b*t+i)*d+h*hd:][:hd]
+			clear(out)
+			for j, e := range scores {
+				pj := e * inv
+				asm.Axpy(pj, qkv[base+j*3*d+2*d+h*hd:][:hd], out)
+				if last && i == 0 {
+					r.LastAttention[(b*a.Heads+h)*t+j] = pj
+				}
+			}
+		}
+	})
+}
+
+// FinalNorm writes the final LayerNorm of each image's class token into Out.
+func (r *Run) FinalNorm(w, b int) {
+	d, t := r.Arch.Embed, r.Arch.Tokens()
+	wv, bv := r.vec(w, d), r.vec(b, d)
+	for i := 0; i < r.Batch; i++ {
+		asm.LayerNorm(r.Out[i*d:(i+1)*d], r.X[i*t*d:i*t*d+d], wv, bv, LayerNormEps)
+	}
+}
