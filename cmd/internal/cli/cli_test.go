@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
+	"github.com/vitc-dev/vitc/runtime/npy"
+)
+
+const fixtures = "../../../gen/testdata/fixtures"
+
+func fx(name string) string { return filepath.Join(fixtures, name) }
+
+// vitc runs the command line and returns the exit status and what it printed.
+func vitc(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := vitc(t, args...)
+	if code != 0 {
+		t.Fatalf("vitc %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func compareNpy(t *testing.T, gotPath, wantPath string) {
+	t.Helper()
+	got, err := npy.ReadFile(gotPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npy.ReadFile(wantPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Shape) != 2 || got.Shape[0] != want.Shape[0] || got.Shape[1] != want.Shape[1] {
+		t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	var diff, scale float64
+	for i := range got.Data {
+		diff = math.Max(diff, math.Abs(float64(got.Data[i]-want.Data[i])))
+		scale = math.Max(scale, math.Abs(float64(want.Data[i])))
+	}
+	if diff > 2e-5*scale {
+		t.Fatalf("max diff %.3g over 2e-5 × %.3g", diff, scale)
+	}
+	t.Logf("TENSOR OK %s: maxdiff %.3g = %.3g × max|output|", filepath.Base(wantPath), diff, diff/scale)
+}
+
+// TestCompileRunInspect: compile a checkpoint, run the weights file and the checkpoint
+// itself (through the cache), and inspect both.
+func TestCompileRunInspect(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	dir := t.TempDir()
+	w := filepath.Join(dir, "tiny.safetensors")
+	out := mustRun(t, "compile", "--model", fx("tiny_pretrained_legacy_f32.pth"), "--heads", "2", "--name", "tiny", "-o", w)
+	for _, s := range []string{"tiny (embed 32, depth 2, heads 2, image 42", "pretrained encoder", "20 unexpected keys ignored: decoder_blocks.* (12), decoder_embed.* (2), decoder_norm.* (2), decoder_pos_embed, decoder_pred.* (2), mask_token"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("compile output lacks %q:\n%s", s, out)
+		}
+	}
+	y := filepath.Join(dir, "y.npy")
+	mustRun(t, "run", "--model", w, "--input", fx("tiny_input.npy"), "--output", y, "--batch", "1")
+	compareNpy(t, y, fx("tiny_pretrained_legacy_f32.expected.npy"))
+
+	// A finetuned checkpoint run directly: logits, and embeddings on request.
+	mustRun(t, "run", "--model", fx("odd_finetuned_legacy_f16.pth"), "--heads", "3", "--name", "odd", "--input", fx("odd_input.npy"), "--output", y)
+	compareNpy(t, y, fx("odd_finetuned_legacy_f16.expected.npy"))
+	mustRun(t, "run", "--model", fx("odd_finetuned_legacy_f16.pth"), "--heads", "3", "--name", "odd", "--input", fx("odd_input.npy"), "--output", y, "--embeddings")
+	if e, err := npy.ReadFile(y); err != nil || e.Shape[1] != 24 {
+		t.Fatalf("embeddings %v %v", e, err)
+	}
+
+	out = mustRun(t, "inspect", w)
+	for _, s := range []string{"vitc weights file", "vitc.arch", "tiny", "vitc.source_sha256", "runs on the compiled architecture tiny"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("inspect weights lacks %q:\n%s", s, out)
+		}
+	}
+	out = mustRun(t, "inspect", "--heads", "2", "--name", "tiny", fx("tiny_finetuned_zip_f32.pth"))
+	for _, s := range []string{"zip format", "MAE training dictionary", "optimizer", "args:", "model=vit_tiny_patch14", "finetuned, 1000 classes (BatchNorm folded"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("inspect checkpoint lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"compile", "--help"}, {"run", "-h"}, {"inspect", "--help"}, {"help", "run"}} {
+		code, out, _ := vitc(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("vitc %v: exit %d, output %q", args, code, out)
+		}
+	}
+}
+
+// TestBadInput: every bad input is a clear error naming the file, exit status 1 (2 for a
+// bad command line), and no panic.
+func TestBadInput(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	dir := t.TempDir()
+	good, _ := os.ReadFile(fx("tiny_finetuned_zip_f32.pth"))
+	legacy, _ := os.ReadFile(fx("tiny_pretrained_legacy_f32.pth"))
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	weights := filepath.Join(dir, "tiny.safetensors")
+	mustRun(t, "compile", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "tiny", "-o", weights)
+	wbytes, _ := os.ReadFile(weights)
+	oddWeights := filepath.Join(dir, "odd-as-tiny.safetensors")
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"zero-byte checkpoint", []string{"compile", "--model", write("empty.pth", nil), "-o", filepath.Join(dir, "out-1")}, 1, []string{"empty.pth"}},
+		{"truncated zip", []string{"compile", "--model", write("cut.pth", good[:len(good)/2]), "-o", filepath.Join(dir, "out-2")}, 1, []string{"cut.pth"}},
+		{"truncated legacy", []string{"compile", "--model", write("cutlegacy.pth", legacy[:len(legacy)*2/3]), "-o", filepath.Join(dir, "out-3")}, 1, []string{"cutlegacy.pth"}},
+		{"random bytes", []string{"compile", "--model", write("noise.pth", bytes.Repeat([]byte{0x5a, 0x13, 0xff, 0x00}, 999)), "-o", filepath.Join(dir, "out-4")}, 1, []string{"noise.pth"}},
+		{"text file", []string{"run", "--model", write("notes.txt", []byte("hello\n")), "--input", fx("tiny_input.npy"), "--output", filepath.Join(dir, "out-5")}, 1, []string{"notes.txt"}},
+		{"not a ViT", []string{"compile", "--model", fx("bad/resnet_like.pth"), "-o", filepath.Join(dir, "out-6")}, 1, []string{"resnet_like.pth", "not a ViT checkpoint"}},
+		{"missing and mis-shaped tensors", []string{"compile", "--model", fx("bad/tiny_missing_and_misshaped.pth"), "--heads", "2", "-o", filepath.Join(dir, "out-7")}, 1,
+			[]string{"tiny_missing_and_misshaped.pth", "missing 2: blocks.0.mlp.fc1.bias, blocks.1.attn.qkv.weight", "wrong shape 1: norm.weight [33] (want [32])"}},
+		{"args disagree with tensors", []string{"compile", "--model", fx("bad/tiny_args_mismatch.pth"), "-o", filepath.Join(dir, "out-8")}, 1, []string{"tiny_args_mismatch.pth", `args.model="vit_small_patch14"`, "embed 384, tensors say 32"}},
+		{"heads unknown", []string{"compile", "--model", fx("tiny_finetuned_zip_f32.pth"), "-o", filepath.Join(dir, "out-9")}, 1, []string{"pass --heads"}},
+		{"architecture not compiled in", []string{"run", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "vitz99", "--input", fx("tiny_input.npy"), "--output", filepath.Join(dir, "out-10")}, 1, []string{`architecture "vitz99" is not compiled into this program`, "go generate"}},
+		{"weights of another shape under a compiled name", []string{"compile", "--model", fx("odd_finetuned_zip_f32.pth"), "--heads", "3", "--name", "tiny", "-o", oddWeights}, 0, nil},
+		{"run them", []string{"run", "--model", oddWeights, "--input", fx("odd_input.npy"), "--output", filepath.Join(dir, "out-11")}, 1, []string{"odd-as-tiny.safetensors", "another layout of tiny"}},
+		{"truncated weights", []string{"run", "--model", write("cut.safetensors", wbytes[:len(wbytes)-100]), "--input", fx("tiny_input.npy"), "--output", filepath.Join(dir, "out-12")}, 1, []string{"cut.safetensors", "truncated"}},
+		{"weights cut inside the header", []string{"inspect", write("cuthdr.safetensors", wbytes[:200])}, 1, []string{"cuthdr.safetensors", "truncated"}},
+		{"malformed npy", []string{"run", "--model", weights, "--input", write("bad.npy", []byte("\x93NUMPY\x01\x00garbage")), "--output", filepath.Join(dir, "out-13")}, 1, []string{"bad.npy"}},
+		{"wrong image size", []string{"run", "--model", weights, "--input", fx("tiny_input56.npy"), "--output", filepath.Join(dir, "out-14")}, 1, []string{"tiny_input56.npy", "wants N×3×42×42"}},
+		{"missing model file", []string{"run", "--model", filepath.Join(dir, "nope.pth"), "--input", fx("tiny_input.npy"), "--output", filepath.Join(dir, "out-15")}, 1, []string{"nope.pth"}},
+		{"no --model", []string{"run", "--input", fx("tiny_input.npy"), "--output", filepath.Join(dir, "out-16")}, 2, []string{"--model is required"}},
+		{"unknown flag", []string{"compile", "--colour", "red"}, 2, []string{"colour"}},
+		{"unknown command", []string{"frobnicate"}, 2, []string{"unknown command"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := vitc(t, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errs)
+				}
+			}
+			if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") {
+				t.Errorf("stack trace on stderr:\n%s", errs)
+			}
+		})
+	}
+	// Nothing half-written: no failed compile left its output or a temporary file.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "out-") || strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package pack
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vitc-dev/vitc/gen/checkpoint"
+	"github.com/vitc-dev/vitc/gen/interp"
+	"github.com/vitc-dev/vitc/gen/layout"
+	"github.com/vitc-dev/vitc/runtime/wfile"
+)
+
+// BatchNormEps is the epsilon of the finetuned models' BatchNorm1d.
+const BatchNormEps = 1e-6
+
+// Source identifies the checkpoint in the weights file's metadata.
+type Source struct {
+	Name   string // file name shown to users
+	SHA256 string // of the whole checkpoint file, hex
+}
+
+// Progress is told how many bytes of weights have been written out of the total.
+type Progress func(done, total int64)
+
+// Write compiles the analysed checkpoint into a weights file at path. The file appears only
+// when it is complete: it is written to a temporary file in the same directory, synced, and
+// renamed.
+func Write(ck *checkpoint.Checkpoint, m *Model, src Source, path string, progress Progress) (err error) {
+	es := layout.Full(m.Config, m.Classes)
+	c := m.Config
+	meta := map[string]string{
+		wfile.KeyMagic:        wfile.MagicValue,
+		wfile.KeyVersion:      strconv.Itoa(wfile.Version),
+		wfile.KeyArch:         c.Name,
+		wfile.KeyEmbed:        strconv.Itoa(c.Embed),
+		wfile.KeyDepth:        strconv.Itoa(c.Depth),
+		wfile.KeyHeads:        strconv.Itoa(c.Heads),
+		wfile.KeyImage:        strconv.Itoa(c.Image),
+		wfile.KeyPatch:        strconv.Itoa(c.Patch),
+		wfile.KeyMLP:          strconv.Itoa(c.MLP),
+		wfile.KeyClasses:      strconv.Itoa(m.Classes),
+		wfile.KeyLayout:       layout.Name,
+		wfile.KeyLayoutHash:   layout.Hash(layout.Encoder(c)),
+		wfile.KeySource:       src.Name,
+		wfile.KeySourceSHA256: src.SHA256,
+		wfile.KeySourceImage:  strconv.Itoa(m.SourceImage),
+		// Filled in once the data has been written; the placeholder has the final length so
+		// the header keeps its size.
+		wfile.KeyDataSHA256: strings.Repeat("0", 64),
+	}
+	hdr := wfile.Header{Meta: meta, Tensors: layout.Tensors(es)}
+	prefix, err := wfile.Encode(hdr)
+	if err != nil {
+		return err
+	}
+
+	dir := filepath.Dir(path)
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:])+".tmp")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return fmt.Errorf("writing weights: %v", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(prefix); err != nil {
+		return fmt.Errorf("writing %s: %v", tmp, err)
+	}
+	sum := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
+	total := hdr.DataSize()
+	var done int64
+	for _, e := range es {
+		data, err := tensorData(ck, m, e)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %v", ck.Path, e.Name, err)
+		}
+		if err := writeTensor(w, e, data); err != nil {
+			return fmt.Errorf("writing %s: %v", tmp, err)
+		}
+		done += e.Size()
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	if err = w.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %v", tmp, err)
+	}
+	meta[wfile.KeyDataSHA256] = hex.EncodeToString(sum.Sum(nil))
+	final, err := wfile.Encode(hdr)
+	if err != nil {
+		return err
+	}
+	if len(final) != len(prefix) {
+		return fmt.Errorf("internal error: header changed size (%d → %d)", len(prefix), len(final))
+	}
+	if _, err = f.WriteAt(final, 0); err != nil {
+		return fmt.Errorf("writing %s: %v", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %v", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %v", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing weights: %v", err)
+	}
+	return nil
+}
+
+func writeTensor(w io.Writer, e layout.Entry, data []float32) error {
+	if e.Kind == layout.Pad {
+		_, err := w.Write(make([]byte, e.Size()))
+		return err
+	}
+	if int64(len(data))*4 != e.Size() {
+		return fmt.Errorf("internal error: %s has %d floats, layout wants %d bytes", e.Name, len(data), e.Size())
+	}
+	buf := make([]byte, 4*4096)
+	for len(data) > 0 {
+		n := min(len(data), 4096)
+		for i, v := range data[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		if _, err := w.Write(buf[:4*n]); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// tensorData makes one tensor of the weights file from the checkpoint.
+func tensorData(ck *checkpoint.Checkpoint, m *Model, e layout.Entry) ([]float32, error) {
+	read := func(name string) ([]float32, error) {
+		t, ok := ck.Tensors[name]
+		if !ok {
+			return nil, fmt.Errorf("missing %s", name)
+		}
+		return t.Float32()
+	}
+	switch e.Kind {
+	case layout.Pad:
+		return nil, nil
+	case layout.Vector:
+		if e.Name == "head.bias" {
+			_, b, err := head(ck, m, read)
+			return b, err
+		}
+		return read(e.Source)
+	case layout.PosEmbed:
+		pos, err := read(e.Source)
+		if err != nil {
+			return nil, err
+		}
+		return resizePosEmbed(pos, m.Config.Embed, m.SourceImage/m.Config.Patch, m.Config.Grid()), nil
+	case layout.Matrix:
+		var w []float32
+		var err error
+		if e.Name == "head.weight" {
+			w, _, err = head(ck, m, read)
+		} else {
+			w, err = read(e.Source)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return PackPanels(w, e.N, e.K), nil
+	}
+	return nil, fmt.Errorf("internal error: unknown kind %d", e.Kind)
+}
+
+// PackPanels lays out a row-major (n, k) matrix in 16-wide column panels (see gen/layout).
+func PackPanels(w []float32, n, k int) []float32 {
+	pw := layout.PanelWidth
+	out := make([]float32, layout.Panels(n)*k*pw)
+	for j := 0; j < n; j++ {
+		p, jj := j/pw, j%pw
+		row := w[j*k : (j+1)*k]
+		base := p * k * pw
+		for kk, v := range row {
+			out[base+kk*pw+jj] = v
+		}
+	}
+	return out
+}
+
+// head returns the classifier's weight (classes, D) and bias with the BatchNorm folded in:
+// W·((x − μ)/√(σ²+ε)) + b = (W·s)·x + (b − (W·s)·μ) with s = 1/√(σ²+ε), computed in float64.
+func head(ck *checkpoint.Checkpoint, m *Model, read func(string) ([]float32, error)) ([]float32, []float32, error) {
+	if m.Head == LinearHead {
+		w, err := read("head.weight")
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := read("head.bias")
+		return w, b, err
+	}
+	w, err := read("head.1.weight")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := read("head.1.bias")
+	if err != nil {
+		return nil, nil, err
+	}
+	mean, err := read("head.0.running_mean")
+	if err != nil {
+		return nil, nil, err
+	}
+	variance, err := read("head.0.running_var")
+	if err != nil {
+		return nil, nil, err
+	}
+	d := m.Config.Embed
+	scale := make([]float64, d)
+	for k := range scale {
+		scale[k] = 1 / math.Sqrt(float64(variance[k])+BatchNormEps)
+	}
+	fw := make([]float32, len(w))
+	fb := make([]float32, len(b))
+	for c := 0; c < m.Classes; c++ {
+		acc := float64(b[c])
+		for k := 0; k < d; k++ {
+			ws := float64(w[c*d+k]) * scale[k]
+			fw[c*d+k] = float32(ws)
+			acc -= ws * float64(mean[k])
+		}
+		fb[c] = float32(acc)
+	}
+	return fw, fb, nil
+}
+
+// resizePosEmbed keeps the class token's row and resizes the patch rows, seen as a D-channel
+// g×g image, to newG×newG with PyTorch's bicubic interpolation, as the Python loader does.
+func resizePosEmbed(pos []float32, d, g, newG int) []float32 {
+	if g == newG {
+		return pos
+	}
+	planes := make([]float32, d*g*g)
+	for t := 0; t < g*g; t++ {
+		for c := 0; c < d; c++ {
+			planes[c*g*g+t] = pos[(1+t)*d+c]
+		}
+	}
+	resized := interp.Bicubic(planes, d, g, g, newG, newG)
+	out := make([]float32, (1+newG*newG)*d)
+	copy(out, pos[:d])
+	for t := 0; t < newG*newG; t++ {
+		for c := 0; c < d; c++ {
+			out[(1+t)*d+c] = resized[c*newG*newG+t]
+		}
+	}
+	return out
+}
+
+// FileSHA256 hashes a file (a checkpoint's identity in the weights' metadata and caches).
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
