@@ -4,7 +4,7 @@ PYTHON  ?= /usr/bin/python3
 BIN     ?= bin
 # Full-size parity runs: random-weight checkpoints with the real shapes, checked against PyTorch.
 PARITY_DIR   ?= $(CURDIR)/.parity
-PARITY_ARCHS ?= vits14
+PARITY_ARCHS ?= vits14 vitb14
 PARITY_BATCH ?= 2
 
 .PHONY: all build test fmt-check vet test-go generate check-generated parity fixtures fuzz clean

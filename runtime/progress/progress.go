@@ -158,7 +158,9 @@ func (r *reporter) update(n int64) {
 		}
 		return
 	}
-	if t := r.tick(n); t >= r.nextTick && t < 10 {
+	// A line per tenth, but not more than one a second: quick work gets its start and end
+	// lines only.
+	if t := r.tick(n); t >= r.nextTick && t < 10 && now.Sub(r.lastLine) >= time.Second {
 		r.nextTick = t + 1
 		r.line(now)
 	} else if now.Sub(r.lastLine) >= r.cfg.lineInterval {
