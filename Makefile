@@ -36,7 +36,8 @@ check-generated:
 	$(GO) test -count=1 -run TestGoldenPackages ./gen/codegen/
 
 # make parity PARITY_ARCHS="vits14 vitb14": per architecture, a pretrained and a finetuned
-# random-weight checkpoint in the hub's layout, run by PyTorch and by vitc; fails unless
+# random-weight checkpoint in the hub's layout (zip, float32) and the same in the legacy non-zip
+# format with float16 weights, run by PyTorch and by vitc; fails unless
 # max|vitc - torch| <= 2e-5 * max|torch|.
 parity: build
 	@$(PYTHON) -c 'import torch' 2>/dev/null || { echo "parity needs PyTorch: apt-get install -y python3-torch (run with $(PYTHON))"; exit 1; }
@@ -44,10 +45,10 @@ parity: build
 	@for a in $(PARITY_ARCHS); do \
 	  set -e; \
 	  if [ ! -f "$(PARITY_DIR)/$$a.done" ]; then \
-	    $(PYTHON) gen/testdata/parity.py --arch $$a --out $(PARITY_DIR) --batch $(PARITY_BATCH); \
+	    $(PYTHON) gen/testdata/parity.py --arch $$a --out $(PARITY_DIR) --batch $(PARITY_BATCH) --legacy-f16; \
 	    touch "$(PARITY_DIR)/$$a.done"; \
 	  fi; \
-	  for kind in pretrained finetuned; do \
+	  for kind in pretrained finetuned pretrained_legacy_f16 finetuned_legacy_f16; do \
 	    VITC_CACHE=$(PARITY_DIR)/cache $(BIN)/vitc run --model $(PARITY_DIR)/$${a}_$$kind.pth \
 	      --input $(PARITY_DIR)/$${a}_input.npy --output $(PARITY_DIR)/$${a}_$$kind.vitc.npy; \
 	    printf '%s %s: ' $$a $$kind; \

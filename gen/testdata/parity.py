@@ -12,6 +12,8 @@ Writes into DIR (names use the architecture id as is, e.g. vith14@448_...):
     <arch>_finetuned.pth             {'model', 'epoch', 'scaler', 'args'}; head.0 BatchNorm1d + head.1
                                      Linear(D, 1000); args.model vit_<size>_patch14[...], args.nb_classes 1000
     <arch>_finetuned.expected.npy    (batch, 1000) logits
+    <arch>_<kind>_legacy_f16.pth     with --legacy-f16: the same in the non-zip format with float16
+                                     weights, and <arch>_<kind>_legacy_f16.expected.npy
 No optimizer state (to keep the files small). Weights are generated in place (no extra copies):
 vith14 needs about 2.5 GB for the weights plus a few hundred MB of activations.
 --verify reloads each checkpoint with torch.load and checks the output is bit-identical;
@@ -101,7 +103,22 @@ def make_args(arch, kind, batch_size):
         nb_classes=NUM_CLASSES, eval=False, dist_eval=False, finetune='', **common)
 
 
-def run_kind(arch, kind, x, out_dir, seed, verify, numpy_check, init):
+def write_legacy_f16(model, ckpt, x, out_dir, arch, kind, tm):
+    """The same checkpoint in the older non-zip format with float16 weights, and the fp32
+    outputs of the weights it holds (float16 values widened), as the Python loader computes."""
+    half = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt['model'].items()}
+    path = os.path.join(out_dir, '%s_%s_legacy_f16.pth' % (arch, kind))
+    torch.save(dict(ckpt, model=half), path, _use_new_zipfile_serialization=False)
+    tm('%s: legacy float16 save %s (%.1f MB)' % (kind, os.path.basename(path), os.path.getsize(path) / 1e6))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in half.items()}, strict=False)
+    del half
+    with torch.inference_mode():
+        y = model(torch.from_numpy(x)).numpy().astype(np.float32)
+    np.save(os.path.join(out_dir, '%s_%s_legacy_f16.expected.npy' % (arch, kind)), y)
+    tm('%s: legacy float16 forward' % kind)
+
+
+def run_kind(arch, kind, x, out_dir, seed, verify, numpy_check, init, legacy_f16=False):
     D, depth, heads, image, size, suffix = ARCHS[arch]
     tm = Timer()
     with no_default_init():
@@ -140,6 +157,8 @@ def run_kind(arch, kind, x, out_dir, seed, verify, numpy_check, init):
         err = np.abs(y - ref).max() / np.abs(ref).max()
         tm('%s: float64 numpy check, rel err %.2e' % (kind, err))
         assert err < 2e-5, err
+    if legacy_f16:  # last: it loads the float16-rounded weights into the model (and ckpt's tensors)
+        write_legacy_f16(model, ckpt, x, out_dir, arch, kind, tm)
     del ckpt, model
     gc.collect()
 
@@ -170,6 +189,8 @@ def main():
     ap.add_argument('--verify', action='store_true')
     ap.add_argument('--numpy-check', action='store_true')
     ap.add_argument('--kinds', default='pretrained,finetuned')
+    ap.add_argument('--legacy-f16', action='store_true',
+                    help='also write <arch>_<kind>_legacy_f16.pth (non-zip, float16 weights) and its outputs')
     ap.add_argument('--init', default='std02', choices=INIT_PROFILES,
                     help='weight scales (see reference_vit.init_random_); default std 0.02')
     a = ap.parse_args()
@@ -181,7 +202,7 @@ def main():
     x = random_input((a.batch, 3, image, image), a.seed * 1000 + 1).numpy().astype(np.float32)
     np.save(os.path.join(a.out, '%s_input.npy' % a.arch), x)
     for kind in a.kinds.split(','):
-        run_kind(a.arch, kind, x, a.out, a.seed, a.verify, a.numpy_check, a.init)
+        run_kind(a.arch, kind, x, a.out, a.seed, a.verify, a.numpy_check, a.init, a.legacy_f16)
     print('%s: total %.1f s, peak RSS %.2f GB' % (a.arch, time.time() - t0, rss_gb()))
 
 
