@@ -120,3 +120,51 @@ func TestFixturesMatchPyTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentUse: one Model serves many goroutines at once, with different batch sizes,
+// and each gets exactly what it would get alone.
+func TestConcurrentUse(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	m, err := Load(context.Background(), filepath.Join(fixtures, "odd_finetuned_zip_f32.pth"), Options{Heads: 3, Name: "odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	x, err := npy.ReadFile(filepath.Join(fixtures, "odd_input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := len(x.Data) / x.Shape[0]
+	alone := make([][]float32, 3) // image 0, image 1, both
+	for i, in := range [][]float32{x.Data[:per], x.Data[per:], x.Data} {
+		if alone[i], err = m.Forward(in, len(in)/per); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 24)
+	for g := 0; g < 24; g++ {
+		go func(g int) {
+			i := g % 3
+			in := [][]float32{x.Data[:per], x.Data[per:], x.Data}[i]
+			for rep := 0; rep < 5; rep++ {
+				got, err := m.Forward(in, len(in)/per)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for j := range got {
+					if got[j] != alone[i][j] {
+						errs <- fmt.Errorf("goroutine %d: output %d = %g, alone %g", g, j, got[j], alone[i][j])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 24; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
