@@ -110,23 +110,7 @@ type Result struct {
 
 // File compiles the checkpoint at ckpt into the weights file out.
 func File(ckpt, out string, opt Options) (*Result, error) {
-	ck, err := checkpoint.Open(ckpt)
-	if err != nil {
-		return nil, err
-	}
-	defer ck.Close()
-	m, err := pack.Analyze(ck, opt.pack())
-	if err != nil {
-		return nil, err
-	}
-	sum, err := checkpointSHA256(ckpt)
-	if err != nil {
-		return nil, err
-	}
-	if err := pack.Write(ck, m, pack.Source{Name: filepath.Base(ckpt), SHA256: sum}, out, packProgress(opt.Progress, "compiling "+filepath.Base(ckpt))); err != nil {
-		return nil, err
-	}
-	return &Result{Model: m, Path: out, SHA256: sum}, nil
+	return compileTo(ckpt, opt, func(*pack.Model, string) (string, bool, error) { return out, false, nil })
 }
 
 // Cached returns the weights file of a checkpoint, compiling it into the cache unless it is
@@ -137,6 +121,23 @@ func Cached(ckpt string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return compileTo(ckpt, opt, func(m *pack.Model, sum string) (string, bool, error) {
+		hash := layout.Hash(layout.Encoder(m.Config))
+		name := fmt.Sprintf("%s-%s-v%d-%.12s.safetensors", sum, strings.ReplaceAll(m.Config.Name, "/", "_"), wfile.Version, hash)
+		path := filepath.Join(dir, "weights", name)
+		if _, err := os.Stat(path); err == nil {
+			return path, true, nil
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+			return "", false, fmt.Errorf("compiled-weights cache: %v (set VITC_CACHE to use another directory)", err)
+		}
+		return path, false, nil
+	})
+}
+
+// compileTo analyses a checkpoint and writes its weights where target says, unless target
+// reports that they are there already.
+func compileTo(ckpt string, opt Options, target func(m *pack.Model, sum string) (path string, exists bool, err error)) (*Result, error) {
 	ck, err := checkpoint.Open(ckpt)
 	if err != nil {
 		return nil, err
@@ -150,16 +151,13 @@ func Cached(ckpt string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash := layout.Hash(layout.Encoder(m.Config))
-	name := fmt.Sprintf("%s-%s-v%d-%.12s.safetensors", sum, strings.ReplaceAll(m.Config.Name, "/", "_"), wfile.Version, hash)
-	path := filepath.Join(dir, "weights", name)
-	res := &Result{Model: m, Path: path, SHA256: sum}
-	if _, err := os.Stat(path); err == nil {
-		res.Cached = true
-		return res, nil
+	path, exists, err := target(m, sum)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return nil, fmt.Errorf("compiled-weights cache: %v (set VITC_CACHE to use another directory)", err)
+	res := &Result{Model: m, Path: path, SHA256: sum, Cached: exists}
+	if exists {
+		return res, nil
 	}
 	if err := pack.Write(ck, m, pack.Source{Name: filepath.Base(ckpt), SHA256: sum}, path, packProgress(opt.Progress, "compiling "+filepath.Base(ckpt))); err != nil {
 		return nil, err
