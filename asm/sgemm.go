@@ -33,7 +33,8 @@ const (
 //   - c is m×n, row i at c[i*ldc:], ldc ≥ n;
 //   - bias has n elements, or is nil for none.
 //
-// Sums are accumulated in float32 in increasing k.
+// Sums are accumulated in float32 in increasing k; a variant may split k into blocks and add
+// the blocks' sums in turn.
 func Sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
 	if m <= 0 || n <= 0 {
 		return
@@ -48,6 +49,8 @@ func Sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int,
 type Variant struct {
 	Name      string // e.g. "generic", "avx2", "avx512", "neon"
 	Available bool   // whether this CPU can run it
+	TileRows  int    // rows × columns of the kernel's register tile: the engine splits the
+	TileCols  int    // work at multiples of it (0: any)
 	sgemm     func(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue)
 }
 
@@ -56,10 +59,16 @@ var (
 	active   *Variant
 )
 
-func register(v *Variant) { variants[v.Name] = v }
+// register adds a variant. Architecture files call it while package variables are
+// initialised (var _ = register(...)), which happens before init chooses a variant.
+func register(v *Variant) bool {
+	variants[v.Name] = v
+	return true
+}
+
+var _ = register(&Variant{Name: "generic", Available: true, TileRows: 4, TileCols: PanelWidth, sgemm: sgemmGeneric})
 
 func init() {
-	register(&Variant{Name: "generic", Available: true, sgemm: sgemmGeneric})
 	name := os.Getenv("VITC_KERNEL")
 	if name == "" {
 		name = best()
@@ -96,6 +105,11 @@ func Use(name string) error {
 
 // Active is the name of the selected variant.
 func Active() string { return active.Name }
+
+// Tile is the selected variant's register tile, rows × columns (at least 1 × PanelWidth).
+func Tile() (rows, cols int) {
+	return max(active.TileRows, 1), max(active.TileCols, PanelWidth)
+}
 
 // Names lists every variant built into this binary, available or not.
 func Names() []string {

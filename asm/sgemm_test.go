@@ -1,9 +1,11 @@
 package asm
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -48,6 +50,21 @@ func naive(m, n, k int, a []float32, lda int, w []float32, c []float32, ldc int,
 			}
 		}
 	}
+}
+
+// startupKernel is the variant chosen at start-up, before any test calls Use (this file's
+// init runs after sgemm.go's, which chooses).
+var startupKernel string
+
+func init() { startupKernel = Active() }
+
+// TestStartupChoice: without VITC_KERNEL the best variant this CPU runs is chosen; with it,
+// the one named.
+func TestStartupChoice(t *testing.T) {
+	if want := cmp.Or(os.Getenv("VITC_KERNEL"), best()); startupKernel != want {
+		t.Fatalf("start-up chose %q, want %q (VITC_KERNEL=%q)", startupKernel, want, os.Getenv("VITC_KERNEL"))
+	}
+	t.Logf("kernel variant at start-up: %s (available: %v)", startupKernel, Available())
 }
 
 // TestSgemmVariants checks every available variant against a float64 product on sizes on
@@ -158,11 +175,16 @@ func TestDotAxpy(t *testing.T) {
 	}
 }
 
-// BenchmarkSgemm runs the real ViT matmul shapes (rows = 257 tokens) with each variant.
+// BenchmarkSgemm runs the real ViT matmul shapes (rows = 257 tokens at 224 px, 1157 at 476 px)
+// with each variant, single-threaded, and a square product to compare with BLAS figures.
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct{ m, n, k int }{
 		{257, 1152, 384}, {257, 1536, 384}, {257, 384, 1536}, // vits14 qkv, fc1, fc2
 		{257, 2304, 768}, {257, 3072, 768}, {257, 768, 3072}, // vitb14
+		{257, 3072, 1024}, {257, 4096, 1024}, {257, 1024, 4096}, // vitl14
+		{257, 3840, 1280}, {257, 5120, 1280}, {257, 1280, 5120}, // vith14
+		{1157, 3840, 1280}, {1157, 5120, 1280}, {1157, 1280, 5120}, // vith14 at 476 px
+		{2048, 2048, 2048},
 	}
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, name := range Available() {

@@ -1,0 +1,136 @@
+//go:build !purego
+
+package asm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// amd64Drivers are the amd64 variants' drivers, each also with tiny cache blocks so that the
+// k, row and panel blocking run on small sizes.
+func amd64Drivers() map[string]*blocked {
+	out := map[string]*blocked{}
+	for _, v := range amd64Variants {
+		if !v.available {
+			continue
+		}
+		out[v.name] = v.blocked()
+		small := v.blocked()
+		small.kc, small.mc, small.nc = 5, 2*v.mr, 2*v.tilePanels
+		out[v.name+"/small-blocks"] = small
+	}
+	return out
+}
+
+// TestSgemmAMD64Edges checks the amd64 variants against a float64 product on both sides of
+// every tile and block edge: rows around multiples of 6 and 12, columns around the one- and
+// two-panel tiles, k around the unrolling by 4 and the k block, padded lda and ldc, bias or
+// none, every epilogue. Elements past the end of c must stay untouched.
+func TestSgemmAMD64Edges(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	ms := []int{1, 2, 5, 6, 7, 11, 12, 13, 23, 24, 25, 37}
+	ns := []int{1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97}
+	ks := []int{1, 2, 3, 4, 5, 9, 16, 33}
+	for name, bl := range amd64Drivers() {
+		worst := 0.0
+		for _, m := range ms {
+			for _, n := range ns {
+				k := ks[(m+n)%len(ks)]
+				for _, epi := range []Epilogue{Store, Accumulate, GELU} {
+					for _, withBias := range []bool{false, true} {
+						lda, ldc := k+(m%3), n+(n%4)
+						a := randSlice(r, (m-1)*lda+k)
+						w := randSlice(r, n*k)
+						var bias []float32
+						if withBias {
+							bias = randSlice(r, n)
+						}
+						c := randSlice(r, (m-1)*ldc+n+16) // 16 guard elements
+						want := append([]float32(nil), c...)
+						bl.sgemm(m, n, k, a, lda, pack(w, n, k), c[:(m-1)*ldc+n], ldc, bias, epi)
+						naive(m, n, k, a, lda, w, want, ldc, bias, epi)
+						for i := range c {
+							d := math.Abs(float64(c[i] - want[i]))
+							tol := 1e-5 * (1 + math.Abs(float64(want[i]))) * math.Sqrt(float64(k))
+							if d > tol || c[i] != c[i] || (i >= (m-1)*ldc+n && d != 0) {
+								t.Fatalf("%s m=%d n=%d k=%d epi=%d bias=%v: element %d = %g, want %g", name, m, n, k, epi, withBias, i, c[i], want[i])
+							}
+							worst = max(worst, d)
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: max abs difference from float64 %.3g", name, worst)
+	}
+}
+
+// TestSgemmAMD64Blocks runs shapes larger than the real cache blocks: k over two and three k
+// blocks, rows over two row blocks, columns over two panel blocks.
+func TestSgemmAMD64Blocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for name, bl := range amd64Drivers() {
+		for _, s := range []struct{ m, n, k int }{
+			{bl.mc + 1, 33, 2*bl.kc + 1}, {13, bl.nc*PanelWidth + 17, bl.kc - 1}, {25, 40, 3*bl.kc - 2},
+		} {
+			for _, epi := range []Epilogue{Store, Accumulate, GELU} {
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/epi=%d", name, s.m, s.n, s.k, epi), func(t *testing.T) {
+					lda, ldc := s.k+1, s.n+3
+					a := randSlice(r, (s.m-1)*lda+s.k)
+					w := randSlice(r, s.n*s.k)
+					bias := randSlice(r, s.n)
+					c := randSlice(r, (s.m-1)*ldc+s.n)
+					want := append([]float32(nil), c...)
+					bl.sgemm(s.m, s.n, s.k, a, lda, pack(w, s.n, s.k), c, ldc, bias, epi)
+					naive(s.m, s.n, s.k, a, lda, w, want, ldc, bias, epi)
+					for i := range c {
+						d := math.Abs(float64(c[i] - want[i]))
+						if d > 1e-5*(1+math.Abs(float64(want[i])))*math.Sqrt(float64(s.k)) {
+							t.Fatalf("element %d = %g, want %g", i, c[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestKernelArguments calls the micro-kernels directly on the cases the driver rarely makes:
+// no panels, kc = 0, one row.
+func TestKernelArguments(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	a := randSlice(r, 12*aRowStride)
+	b := randSlice(r, 3*16*8)
+	bias := randSlice(r, 48)
+	for name, bl := range amd64Drivers() {
+		c := randSlice(r, 12*48)
+		orig := append([]float32(nil), c...)
+		last := 16
+		if bl.lastMask {
+			last = 0xffff
+		}
+		bl.kernel(&a[0], &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0)
+		for i := range c {
+			if c[i] != orig[i] {
+				t.Fatalf("%s: no panels wrote element %d", name, i)
+			}
+		}
+		// kc = 0: c = bias; one row: only row 0 written.
+		bl.kernel(&a[0], &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], 0)
+		for i := range c {
+			want := orig[i]
+			if i < 48 {
+				want = bias[i]
+			}
+			if c[i] != want {
+				t.Fatalf("%s: kc=0 rows=1: element %d = %g, want %g", name, i, c[i], want)
+			}
+		}
+	}
+}
