@@ -53,3 +53,64 @@ func Axpy(a float32, x, y []float32) {
 		y[i] += a * v
 	}
 }
+
+// Softmax replaces row with softmax(scale·row), as PyTorch computes it: exp(x − max), then
+// multiplied by 1/Σ. The exponential is Exp's.
+func Softmax(row []float32, scale float32) {
+	if len(row) == 0 {
+		return
+	}
+	m := float32(math.Inf(-1))
+	for i, v := range row {
+		v *= scale
+		row[i] = v
+		m = max(m, v)
+	}
+	var sum float32
+	for i, v := range row {
+		e := Exp(v - m)
+		row[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range row {
+		row[i] *= inv
+	}
+}
+
+// Constants of Exp: ln 2 split so that n·ln2Hi is exact for |n| < 2^11, and the Taylor
+// coefficients of e^r.
+const (
+	log2e = 1.44269504088896341
+	ln2Hi = 0.693359375
+	ln2Lo = -2.12194440e-4
+)
+
+// Exp is e^x in float32 to about 1 ulp: x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its Taylor
+// polynomial of degree 7, and 2^n put into the exponent. Results below the smallest normal
+// float32 (x < −87.3) are 0 and above the largest are +Inf.
+func Exp(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x < -87.33654:
+		return 0
+	case x > 88.72283:
+		return float32(math.Inf(1))
+	}
+	n := float32(math.Floor(float64(x*log2e) + 0.5))
+	r := float32(x - n*ln2Hi)
+	r = float32(r - n*ln2Lo)
+	p := float32(1.0 / 5040)
+	p = float32(p*r + 1.0/720)
+	p = float32(p*r + 1.0/120)
+	p = float32(p*r + 1.0/24)
+	p = float32(p*r + 1.0/6)
+	p = float32(p*r + 0.5)
+	p = float32(p*r + 1)
+	p = float32(p*r + 1)
+	if n < -125 { // keep the exponent arithmetic in range: scale in two steps
+		return math.Float32frombits(uint32(int32(math.Float32bits(p))+int32(n+64)<<23)) * 0x1p-64
+	}
+	return math.Float32frombits(uint32(int32(math.Float32bits(p)) + int32(n)<<23))
+}

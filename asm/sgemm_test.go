@@ -205,3 +205,38 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	_ = Use(best())
 }
+
+func TestExp(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87.3); x < 88.7; x += 0.0137 {
+		want := math.Exp(float64(x))
+		got := float64(Exp(x))
+		ulp := float64(math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want))
+		if e := math.Abs(got-want) / ulp; e > worst {
+			worst = e
+		}
+	}
+	if worst > 2 {
+		t.Errorf("Exp is off by %.2f ulp", worst)
+	}
+	t.Logf("Exp: max error %.2f ulp over [-87.3, 88.7]", worst)
+	if Exp(-100) != 0 || !math.IsInf(float64(Exp(100)), 1) || Exp(0) != 1 {
+		t.Error("Exp edge values")
+	}
+}
+
+func TestSoftmax(t *testing.T) {
+	row := []float32{1, 2, 3, -50, 0.5}
+	want := make([]float64, len(row))
+	var sum float64
+	for i, v := range row {
+		want[i] = math.Exp(float64(v) * 0.125)
+		sum += want[i]
+	}
+	Softmax(row, 0.125)
+	for i := range row {
+		if d := math.Abs(float64(row[i]) - want[i]/sum); d > 1e-7 {
+			t.Errorf("element %d: %g, want %g", i, row[i], want[i]/sum)
+		}
+	}
+}

@@ -31,8 +31,14 @@ type Run struct {
 	LastAttention []float32
 	block         int
 
-	scores [][]float32 // per worker, Tokens floats
+	scores [][]float32 // per worker: a block of attention scores, queryBlock×Tokens
+	keys   []float32   // per image and head: kᵀ packed in panels of 16 tokens (see Attention)
+	values []float32   // per image and head: v packed in panels of 16 of its columns
 }
+
+// queryBlock is the number of queries whose scores are held at once: a block of queryBlock ×
+// Tokens scores stays in L2 even for 1157 tokens (vith14@476).
+const queryBlock = 64
 
 // NewRun allocates the activations for a batch.
 func NewRun(a *Arch, w []float32, batch int) *Run {
@@ -49,8 +55,11 @@ func NewRun(a *Arch, w []float32, batch int) *Run {
 	}
 	r.scores = make([][]float32, workers())
 	for i := range r.scores {
-		r.scores[i] = make([]float32, t)
+		r.scores[i] = make([]float32, queryBlock*t)
 	}
+	hd := a.HeadDim()
+	r.keys = make([]float32, batch*a.Heads*panels(t)*asm.PanelWidth*hd)
+	r.values = make([]float32, batch*a.Heads*panels(hd)*asm.PanelWidth*t)
 	return r
 }
 
@@ -149,43 +158,60 @@ func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
 	MatMul(dst, src, r.packed(w, n, k), r.vec(b, n), r.Rows, n, k, epi)
 }
 
+func panels(n int) int { return (n + asm.PanelWidth - 1) / asm.PanelWidth }
+
 // Attention writes softmax(q·kᵀ/√headDim)·v for every image and head into dst, reading q, k
-// and v from qkv (each row: q | k | v, each of them head after head).
+// and v from qkv (each row: q | k | v, each of them head after head). Both products run on
+// the matrix kernels: kᵀ and v are packed into 16-wide panels once per image and head, then
+// each block of queryBlock queries computes its scores (queryBlock × Tokens, in cache), their
+// softmax, and its share of the output.
 func (r *Run) Attention(dst, qkv []float32) {
 	a := r.Arch
-	t, d, hd := a.Tokens(), a.Embed, a.HeadDim()
-	scale := float32(1 / math.Sqrt(float64(hd)))
+	t, d, hd, heads := a.Tokens(), a.Embed, a.HeadDim(), a.Heads
+	kSize := panels(t) * asm.PanelWidth * hd
+	vSize := panels(hd) * asm.PanelWidth * t
 	r.block++
 	last := r.LastAttention != nil && r.block == a.Depth
-	parallel(r.Batch*a.Heads, func(worker, task int) {
-		b, h := task/a.Heads, task%a.Heads
-		scores := r.scores[worker]
+
+	// Pack: keys as a (hd × t) matrix whose columns are tokens, values as (t × hd).
+	parallel(r.Batch*heads, func(_, task int) {
+		b, h := task/heads, task%heads
 		base := b * t * 3 * d
-		for i := 0; i < t; i++ {
-			q := qkv[base+i*3*d+h*hd:][:hd]
-			maxv := float32(math.Inf(-1))
-			for j := 0; j < t; j++ {
-				s := asm.Dot(q, qkv[base+j*3*d+d+h*hd:][:hd]) * scale
-				scores[j] = s
-				maxv = max(maxv, s)
+		keys := r.keys[task*kSize : (task+1)*kSize]
+		values := r.values[task*vSize : (task+1)*vSize]
+		clear(keys[(t/asm.PanelWidth)*asm.PanelWidth*hd:]) // zero padding of the last panel
+		clear(values[(hd/asm.PanelWidth)*asm.PanelWidth*t:])
+		for j := 0; j < t; j++ {
+			row := qkv[base+j*3*d:]
+			k := row[d+h*hd : d+(h+1)*hd]
+			kp := keys[(j/asm.PanelWidth)*asm.PanelWidth*hd+j%asm.PanelWidth:]
+			for c, v := range k {
+				kp[c*asm.PanelWidth] = v
 			}
-			var sum float32
-			for j := range scores {
-				e := float32(math.Exp(float64(scores[j] - maxv)))
-				scores[j] = e
-				sum += e
-			}
-			inv := 1 / sum
-			out := dst[(b*t+i)*d+h*hd:][:hd]
-			clear(out)
-			for j, e := range scores {
-				pj := e * inv
-				asm.Axpy(pj, qkv[base+j*3*d+2*d+h*hd:][:hd], out)
-				if last && i == 0 {
-					r.LastAttention[(b*a.Heads+h)*t+j] = pj
-				}
+			v := row[2*d+h*hd : 2*d+(h+1)*hd]
+			for c, x := range v {
+				values[(c/asm.PanelWidth)*asm.PanelWidth*t+j*asm.PanelWidth+c%asm.PanelWidth] = x
 			}
 		}
+	})
+
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	blocks := (t + queryBlock - 1) / queryBlock
+	parallel(r.Batch*heads*blocks, func(worker, task int) {
+		bh, qb := task/blocks, task%blocks
+		b, h := bh/heads, bh%heads
+		i0 := qb * queryBlock
+		rows := min(queryBlock, t-i0)
+		scores := r.scores[worker][:rows*t]
+		q := qkv[(b*t+i0)*3*d+h*hd:]
+		asm.Sgemm(rows, t, hd, q, 3*d, r.keys[bh*kSize:(bh+1)*kSize], scores, t, nil, asm.Store)
+		for i := 0; i < rows; i++ {
+			asm.Softmax(scores[i*t:(i+1)*t], scale)
+		}
+		if last && i0 == 0 {
+			copy(r.LastAttention[(b*heads+h)*t:(b*heads+h+1)*t], scores[:t])
+		}
+		asm.Sgemm(rows, hd, t, scores, t, r.values[bh*vSize:(bh+1)*vSize], dst[(b*t+i0)*d+h*hd:], d, nil, asm.Store)
 	})
 }
 
