@@ -35,7 +35,18 @@ type Progress func(done, total int64)
 // Write compiles the analysed checkpoint into a weights file at path. The file appears only
 // when it is complete: it is written to a temporary file in the same directory, synced, and
 // renamed.
-func Write(ck *checkpoint.Checkpoint, m *Model, src Source, path string, progress Progress) (err error) {
+func Write(ck *checkpoint.Checkpoint, m *Model, src Source, path string, progress Progress) error {
+	return write(m, src, path, progress, func(e layout.Entry) ([]float32, error) {
+		data, err := tensorData(ck, m, e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", ck.Path, e.Name, err)
+		}
+		return data, nil
+	})
+}
+
+// write writes the weights file of m, asking data for each tensor in file order.
+func write(m *Model, src Source, path string, progress Progress, data func(layout.Entry) ([]float32, error)) (err error) {
 	es := layout.Full(m.Config, m.Classes)
 	c := m.Config
 	meta := map[string]string{
@@ -86,11 +97,13 @@ func Write(ck *checkpoint.Checkpoint, m *Model, src Source, path string, progres
 	total := hdr.DataSize()
 	var done int64
 	for _, e := range es {
-		data, err := tensorData(ck, m, e)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %v", ck.Path, e.Name, err)
+		var values []float32
+		if e.Kind != layout.Pad {
+			if values, err = data(e); err != nil {
+				return err
+			}
 		}
-		if err := writeTensor(w, e, data); err != nil {
+		if err := writeTensor(w, e, values); err != nil {
 			return fmt.Errorf("writing %s: %v", tmp, err)
 		}
 		done += e.Size()

@@ -29,6 +29,7 @@ var commands = []command{
 	{"inspect", "show what a checkpoint or weights file holds", cmdInspect},
 	{"fetch", "download checkpoints by model id into the hub cache", cmdFetch},
 	{"models", "list the model ids, what is cached, and where", cmdModels},
+	{"bench", "time a model (latency, images/s, GFLOP/s) or the kernel variants", cmdBench},
 }
 
 // usageError is a mistake in the command line: reported with a hint and exit status 2.

@@ -175,3 +175,20 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestBench(t *testing.T) {
+	out := mustRun(t, "bench", "--arch", "odd", "--batch", "2", "--iters", "2")
+	if !strings.Contains(out, "odd (finetuned, 1000 classes)") || !strings.Contains(out, "images/s") || !strings.Contains(out, "GFLOP/s") {
+		t.Errorf("bench:\n%s", out)
+	}
+	out = mustRun(t, "bench", "--arch", "tiny", "--kernels", "--iters", "1")
+	if !strings.Contains(out, "generic") || !strings.Contains(out, "mlp.fc2") {
+		t.Errorf("bench --kernels:\n%s", out)
+	}
+	if code, _, errs := vitc(t, "bench", "--arch", "vitz99"); code != 1 || !strings.Contains(errs, "not compiled") {
+		t.Errorf("bench of an unknown architecture: %d %s", code, errs)
+	}
+	if code, _, _ := vitc(t, "bench"); code != 2 {
+		t.Errorf("bench without a model: exit %d", code)
+	}
+}

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/vitc-dev/vitc/asm"
+	"github.com/vitc-dev/vitc/gen/arch"
+	"github.com/vitc-dev/vitc/gen/pack"
+	"github.com/vitc-dev/vitc/runtime/engine"
+	"github.com/vitc-dev/vitc/runtime/vit"
+)
+
+func cmdBench(e *env, args []string) error {
+	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels]")
+	var mf modelFlags
+	mf.register(fs)
+	archName := fs.String("arch", "", "benchmark this compiled architecture with random weights instead of a model (e.g. vitb14)")
+	batch := fs.Int("batch", 1, "images per forward pass")
+	iters := fs.Int("iters", 5, "timed forward passes, after one warm-up pass")
+	kernels := fs.Bool("kernels", false, "time each available kernel variant on the model's matrix shapes instead")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if (mf.model == "") == (*archName == "") {
+		return usagef("give --model or --arch")
+	}
+	if *batch <= 0 || *iters <= 0 {
+		return usagef("--batch and --iters must be positive")
+	}
+	var m *vit.Model
+	var err error
+	if *archName != "" {
+		m, err = randomModel(*archName)
+	} else {
+		m, err = mf.load(e)
+	}
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if *kernels {
+		return benchKernels(e, m.Arch(), *batch, *iters)
+	}
+	return benchModel(e, m, *batch, *iters)
+}
+
+// randomModel writes a random-weight weights file of a compiled architecture to a temporary
+// file and opens it (the mapping keeps it alive after the name is removed).
+func randomModel(name string) (*vit.Model, error) {
+	a, ok := engine.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("architecture %q is not compiled into this program (it has %v)", name, engine.Names())
+	}
+	c := arch.Config{Name: a.Name, Embed: a.Embed, Depth: a.Depth, Heads: a.Heads, Image: a.Image, Patch: a.Patch, MLP: a.MLP}
+	dir, err := os.MkdirTemp("", "vitc-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "random.safetensors")
+	if err := pack.WriteRandom(c, 1000, 1, path); err != nil {
+		return nil, err
+	}
+	return vit.Open(path)
+}
+
+func randomImages(n int) []float32 {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+func benchModel(e *env, m *vit.Model, batch, iters int) error {
+	a := m.Arch()
+	s := a.Image
+	x := randomImages(batch * 3 * s * s)
+	fmt.Fprintf(e.stdout, "%s, kernel %s, %d threads, batch %d\n", m, asm.Active(), runtime.GOMAXPROCS(0), batch)
+	if _, err := m.Forward(x, batch); err != nil { // warm-up: pages mapped, buffers made
+		return err
+	}
+	times := make([]time.Duration, iters)
+	for i := range times {
+		start := time.Now()
+		if _, err := m.Forward(x, batch); err != nil {
+			return err
+		}
+		times[i] = time.Since(start)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	med := times[len(times)/2]
+	flops := float64(a.FLOPs) * float64(batch)
+	fmt.Fprintf(e.stdout, "%d batches: median %.1f ms/batch (min %.1f, max %.1f), %.2f images/s, %.1f GFLOP/s\n",
+		iters, ms(med), ms(times[0]), ms(times[len(times)-1]), float64(batch)/med.Seconds(), flops/med.Seconds()/1e9)
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchKernels times every available kernel variant on the architecture's matrix products at
+// the batch's row count, on all threads as the model runs them.
+func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
+	rows := batch * a.Tokens()
+	d, mlp := a.Embed, a.MLP
+	shapes := []struct {
+		name    string
+		n, k    int
+		perRows int
+	}{
+		{"patch_embed", d, 3 * a.Patch * a.Patch, batch * a.Grid() * a.Grid()},
+		{"attn.qkv", 3 * d, d, rows},
+		{"attn.proj", d, d, rows},
+		{"mlp.fc1", mlp, d, rows},
+		{"mlp.fc2", d, mlp, rows},
+	}
+	defer asm.Use(asm.Active())
+	fmt.Fprintf(e.stdout, "%s matrix products at batch %d, %d threads (GFLOP/s, median of %d)\n", a.Name, batch, runtime.GOMAXPROCS(0), iters)
+	fmt.Fprintf(e.stdout, "%-12s %-18s", "variant", "")
+	for _, s := range shapes {
+		fmt.Fprintf(e.stdout, " %14s", s.name)
+	}
+	fmt.Fprintln(e.stdout)
+	for _, v := range asm.Available() {
+		if err := asm.Use(v); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%-12s %-18s", v, "")
+		for _, s := range shapes {
+			src := randomImages(s.perRows * s.k)
+			w := randomImages((s.n + asm.PanelWidth - 1) / asm.PanelWidth * asm.PanelWidth * s.k)
+			dst := make([]float32, s.perRows*s.n)
+			engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store)
+			times := make([]time.Duration, iters)
+			for i := range times {
+				start := time.Now()
+				engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store)
+				times[i] = time.Since(start)
+			}
+			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+			gf := 2 * float64(s.perRows) * float64(s.n) * float64(s.k) / times[len(times)/2].Seconds() / 1e9
+			fmt.Fprintf(e.stdout, " %14.1f", gf)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	fmt.Fprintf(e.stdout, "(rows × n × k: patch_embed %d×%d×%d, the rest %d rows)\n", shapes[0].perRows, d, shapes[0].k, rows)
+	return nil
+}
