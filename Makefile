@@ -7,7 +7,7 @@ PARITY_DIR   ?= $(CURDIR)/.parity
 PARITY_ARCHS ?= vits14 vitb14
 PARITY_BATCH ?= 2
 
-.PHONY: all build test fmt-check vet test-go generate check-generated parity fixtures fuzz clean
+.PHONY: all build test fmt-check vet test-go test-arm64 generate check-generated parity fixtures fuzz clean
 
 all: build
 
@@ -16,7 +16,7 @@ build:
 
 # The test command: formatting, vet, generated code up to date, the Go tests under the race
 # detector, and a full-size parity run against PyTorch (needs Debian's python3-torch).
-test: fmt-check vet check-generated test-go parity
+test: fmt-check vet check-generated test-go test-arm64 parity
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.parity/*')); \
@@ -27,6 +27,15 @@ vet:
 
 test-go:
 	$(GO) test -race -timeout 30m ./...
+
+# The arm64 (NEON) kernels and whole tiny models on arm64, under qemu-user; and the pure-Go
+# build (-tags purego) that every platform can fall back to.
+test-arm64:
+	@command -v qemu-aarch64 >/dev/null || { echo "test-arm64 needs qemu-user: apt-get install -y qemu-user"; exit 1; }
+	GOARCH=arm64 $(GO) vet ./asm/ ./runtime/... ./gen/compile/
+	GOARCH=arm64 $(GO) test -exec qemu-aarch64 -count=1 ./asm/ ./gen/compile/
+	$(GO) vet -tags purego ./asm/
+	$(GO) test -tags purego -count=1 ./asm/ ./gen/compile/
 
 generate:
 	$(GO) generate ./...
