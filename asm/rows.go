@@ -8,9 +8,17 @@ func Gelu(x float32) float32 {
 	return float32(0.5 * v * (1 + math.Erf(v*(1/math.Sqrt2))))
 }
 
-// LayerNorm writes (x - mean)/sqrt(var + eps)·w + b for one row. Mean and variance are
-// accumulated in float64 so that wide rows lose nothing.
+// LayerNorm writes (x - mean)/sqrt(var + eps)·w + b for one row; dst, w and b hold at least
+// len(x) floats. The selected variant (see Use) computes it; in every variant a large mean
+// costs no precision (within 1e-5·(1 + |result|) of float64, see TestLayerNormKernels).
 func LayerNorm(dst, x, w, b []float32, eps float32) {
+	n := len(x)
+	activeRows.layerNorm(dst[:n], x, w[:n], b[:n], eps)
+}
+
+// layerNormGeneric is the reference LayerNorm: mean and variance are accumulated in float64
+// so that wide rows lose nothing. dst, w and b have len(x) floats.
+func layerNormGeneric(dst, x, w, b []float32, eps float32) {
 	n := len(x)
 	dst, w, b = dst[:n], w[:n], b[:n]
 	var sum float64
@@ -55,8 +63,14 @@ func Axpy(a float32, x, y []float32) {
 }
 
 // Softmax replaces row with softmax(scale·row), as PyTorch computes it: exp(x − max), then
-// multiplied by 1/Σ. The exponential is Exp's.
+// multiplied by 1/Σ. The selected variant (see Use) computes it, with an exponential within
+// about 1 ulp of Exp's and Σ summed in its own order.
 func Softmax(row []float32, scale float32) {
+	activeRows.softmax(row, scale)
+}
+
+// softmaxGeneric is the reference Softmax; the exponential is Exp's.
+func softmaxGeneric(row []float32, scale float32) {
 	if len(row) == 0 {
 		return
 	}
@@ -76,6 +90,34 @@ func Softmax(row []float32, scale float32) {
 	for i := range row {
 		row[i] *= inv
 	}
+}
+
+// rowKernels are one variant's row operations. A variant that registers none (registerRows)
+// runs the reference's.
+type rowKernels struct {
+	softmax   func(row []float32, scale float32)
+	layerNorm func(dst, x, w, b []float32, eps float32) // all of len(x)
+}
+
+var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, layerNorm: layerNormGeneric}}
+
+// registerRows gives the variant called name its row kernels. Architecture files call it
+// while package variables are initialised, like register.
+func registerRows(name string, k rowKernels) bool {
+	rowVariants[name] = k
+	return true
+}
+
+// activeRows are the row kernels of the active variant, set by Use.
+var activeRows = rowVariants["generic"]
+
+// useRows selects the row kernels of the variant called name (the reference's if it has none).
+func useRows(name string) {
+	k, ok := rowVariants[name]
+	if !ok {
+		k = rowVariants["generic"]
+	}
+	activeRows = k
 }
 
 // Constants of Exp: ln 2 split so that n·ln2Hi is exact for |n| < 2^11, and the Taylor

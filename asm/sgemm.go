@@ -100,6 +100,7 @@ func Use(name string) error {
 		return fmt.Errorf("kernel variant %q needs instructions this CPU does not have", name)
 	}
 	active = v
+	useRows(name)
 	return nil
 }
 
