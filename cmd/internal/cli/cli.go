@@ -24,6 +24,9 @@ type env struct {
 }
 
 var commands = []command{
+	{"classify", "top-5 ImageNet labels of photos (finetuned model)", cmdClassify},
+	{"embed", "class-token embeddings of photos, for a folder or a list", cmdEmbed},
+	{"preprocess", "write the model input tensors of photos, as test_model.py makes them", cmdPreprocess},
 	{"compile", "compile a checkpoint into a weights file", cmdCompile},
 	{"run", "run a model on a .npy batch, write embeddings or logits as .npy", cmdRun},
 	{"inspect", "show what a checkpoint or weights file holds", cmdInspect},

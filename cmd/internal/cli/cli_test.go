@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -190,5 +192,131 @@ func TestBench(t *testing.T) {
 	}
 	if code, _, _ := vitc(t, "bench"); code != 2 {
 		t.Errorf("bench without a model: exit %d", code)
+	}
+}
+
+// TestPreprocessMatchesTorchvision: vitc preprocess on real photographs (4:4:4, Adobe CMYK,
+// RGB JPEGs) gives test_model.py's tensors exactly.
+func TestPreprocessMatchesTorchvision(t *testing.T) {
+	names, err := os.ReadFile("testdata/preprocess56.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []string
+	for _, n := range strings.Fields(string(names)) {
+		imgs = append(imgs, filepath.Join("../../../runtime/imageio/testdata", n))
+	}
+	out := filepath.Join(t.TempDir(), "x.npy")
+	mustRun(t, append([]string{"preprocess", "--size", "56", "--output", out}, imgs...)...)
+	got, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npy.ReadFile("testdata/preprocess56.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
+		t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	var worst float64
+	for i := range got.Data {
+		worst = math.Max(worst, math.Abs(float64(got.Data[i]-want.Data[i])))
+	}
+	if worst != 0 {
+		t.Errorf("max difference from torchvision %g, want 0", worst)
+	}
+	t.Logf("preprocess: %d photos, max difference from PIL+torchvision %g", len(imgs), worst)
+}
+
+// TestClassifyMatchesPyTorch: vitc classify gives PyTorch's top-5 classes and probabilities
+// (test_model.py's transform, the tiny finetuned fixture) for real photographs.
+func TestClassifyMatchesPyTorch(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	raw, err := os.ReadFile("testdata/classify_tiny.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []struct {
+		File string
+		Top  []struct {
+			Index       int
+			Probability float64
+		}
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"classify", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "tiny", "--json"}
+	for _, w := range want {
+		args = append(args, filepath.Join("../../../runtime/imageio/testdata", w.File))
+	}
+	out := mustRun(t, args...)
+	var got []classified
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if filepath.Base(got[i].Path) != w.File || len(got[i].Top) != 5 {
+			t.Fatalf("result %d: %+v", i, got[i])
+		}
+		for j, p := range w.Top {
+			g := got[i].Top[j]
+			if g.Index != p.Index || math.Abs(g.Probability-p.Probability) > 1e-6 {
+				t.Errorf("%s top %d: class %d p=%.7f, PyTorch class %d p=%.7f", w.File, j+1, g.Index, g.Probability, p.Index, p.Probability)
+			}
+		}
+	}
+	// Plain output names the classes.
+	plain := []string{"classify", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "tiny", args[len(args)-3]}
+	out = mustRun(t, plain...)
+	if !strings.Contains(out, got[0].Top[0].WNID) || !strings.Contains(out, got[0].Top[0].Label) || !strings.Contains(out, "%") {
+		t.Errorf("classify output:\n%s", out)
+	}
+	// A pretrained model cannot classify; an unreadable image stops the run unless --skip-bad.
+	bad := filepath.Join(t.TempDir(), "bad.jpg")
+	os.WriteFile(bad, []byte("not a jpeg"), 0o644)
+	code, _, errs := vitc(t, "classify", "--model", fx("tiny_pretrained_zip_f32.pth"), "--heads", "2", "--name", "tiny", bad)
+	if code != 1 || !strings.Contains(errs, "no classifier") {
+		t.Errorf("pretrained classify: %d %s", code, errs)
+	}
+	code, _, errs = vitc(t, "classify", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "tiny", args[len(args)-1], bad)
+	if code != 1 || !strings.Contains(errs, "bad.jpg") {
+		t.Errorf("bad image: %d %s", code, errs)
+	}
+	code, out, errs = vitc(t, "classify", "--skip-bad", "--model", fx("tiny_finetuned_zip_f32.pth"), "--heads", "2", "--name", "tiny", args[len(args)-1], bad)
+	if code != 0 || !strings.Contains(errs, "skipping") || !strings.Contains(out, "chelsea_rgb.jpg") {
+		t.Errorf("--skip-bad: %d %s %s", code, out, errs)
+	}
+}
+
+func TestEmbed(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	dir := t.TempDir()
+	for _, n := range []string{"b.jpg", "a.JPG", "notes.txt"} {
+		src := "../../../runtime/imageio/testdata/chelsea_rgb.jpg"
+		if n == "notes.txt" {
+			src = fx("manifest.json")
+		}
+		data, _ := os.ReadFile(src)
+		os.WriteFile(filepath.Join(dir, n), data, 0o644)
+	}
+	out := filepath.Join(t.TempDir(), "e.npy")
+	mustRun(t, "embed", "--model", fx("tiny_pretrained_zip_f32.pth"), "--heads", "2", "--name", "tiny", "--output", out, dir)
+	e, err := npy.ReadFile(out)
+	if err != nil || fmt.Sprint(e.Shape) != "[2 32]" {
+		t.Fatalf("embeddings %v %v", e, err)
+	}
+	paths, _ := os.ReadFile(out + ".paths.txt")
+	if got := strings.Fields(string(paths)); len(got) != 2 || filepath.Base(got[0]) != "a.JPG" || filepath.Base(got[1]) != "b.jpg" {
+		t.Errorf("paths %q", got)
+	}
+	for i := 0; i < 32; i++ { // the same image twice: the same embedding
+		if e.Data[i] != e.Data[32+i] {
+			t.Fatal("identical images, different embeddings")
+		}
 	}
 }
