@@ -24,6 +24,7 @@ func cmdBench(e *env, args []string) error {
 	batch := fs.Int("batch", 1, "images per forward pass")
 	iters := fs.Int("iters", 5, "timed forward passes, after one warm-up pass")
 	kernels := fs.Bool("kernels", false, "time each available kernel variant on the model's matrix shapes instead")
+	images := fs.String("images", "", "also time decoding and preprocessing the images of this directory (or file) on all cores, to compare with inference")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +48,35 @@ func cmdBench(e *env, args []string) error {
 	if *kernels {
 		return benchKernels(e, m.Arch(), *batch, *iters)
 	}
-	return benchModel(e, m, *batch, *iters)
+	if err := benchModel(e, m, *batch, *iters); err != nil {
+		return err
+	}
+	if *images != "" {
+		return benchDecode(e, *images, m.ImageSize())
+	}
+	return nil
+}
+
+// benchDecode times the input pipeline alone: decoding and preprocessing every image on all
+// cores, as classify and eval run it ahead of inference.
+func benchDecode(e *env, dir string, size int) error {
+	paths, err := listImages([]string{dir})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n := 0
+	bs, errc := batches(paths, size, 16, true)
+	for b := range bs {
+		n += len(b.paths)
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(e.stdout, "decoding and preprocessing: %d images in %.2f s, %.1f images/s on %d threads (inference must be slower for it to be the bottleneck)\n",
+		n, el.Seconds(), float64(n)/el.Seconds(), runtime.GOMAXPROCS(0))
+	return nil
 }
 
 // randomModel writes a random-weight weights file of a compiled architecture to a temporary

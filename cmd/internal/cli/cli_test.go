@@ -179,8 +179,8 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestBench(t *testing.T) {
-	out := mustRun(t, "bench", "--arch", "odd", "--batch", "2", "--iters", "2")
-	if !strings.Contains(out, "odd (finetuned, 1000 classes)") || !strings.Contains(out, "images/s") || !strings.Contains(out, "GFLOP/s") {
+	out := mustRun(t, "bench", "--arch", "odd", "--batch", "2", "--iters", "2", "--images", "../../../runtime/imageio/testdata")
+	if !strings.Contains(out, "odd (finetuned, 1000 classes)") || !strings.Contains(out, "images/s") || !strings.Contains(out, "GFLOP/s") || !strings.Contains(out, "decoding and preprocessing: ") {
 		t.Errorf("bench:\n%s", out)
 	}
 	out = mustRun(t, "bench", "--arch", "tiny", "--kernels", "--iters", "1")
