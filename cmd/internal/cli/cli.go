@@ -25,6 +25,7 @@ type env struct {
 
 var commands = []command{
 	{"classify", "top-5 ImageNet labels of photos (finetuned model)", cmdClassify},
+	{"attention", "draw where the class token looks in the last block (PNG heat map)", cmdAttention},
 	{"embed", "class-token embeddings of photos, for a folder or a list", cmdEmbed},
 	{"preprocess", "write the model input tensors of photos, as test_model.py makes them", cmdPreprocess},
 	{"compile", "compile a checkpoint into a weights file", cmdCompile},
