@@ -6,8 +6,18 @@ BIN     ?= bin
 PARITY_DIR   ?= $(CURDIR)/.parity
 PARITY_ARCHS ?= vits14 vitb14
 PARITY_BATCH ?= 2
+# make compare: vitc against ONNX Runtime (onnxruntime-node, pinned in gen/testdata/bench) and
+# PyTorch on the same random-weight finetuned checkpoints (PARITY_DIR's when present).
+COMPARE_ARCHS   ?= vits14 vitb14 vitl14
+COMPARE_BATCHES ?= 1 8
+COMPARE_ITERS   ?=
+COMPARE_THREADS ?= 2
+COMPARE_DIR     ?= $(PARITY_DIR)/bench
+COMPARE_OUT     ?= gen/testdata/bench/results.md
+NODE            ?= node
+NPM             ?= npm
 
-.PHONY: all build test fmt-check vet test-go test-arm64 generate check-generated parity fixtures fuzz clean
+.PHONY: all build test js-deps fmt-check vet test-go test-arm64 generate check-generated parity fixtures fuzz clean
 
 all: build
 
@@ -16,7 +26,11 @@ build:
 
 # The test command: formatting, vet, generated code up to date, the Go tests under the race
 # detector, and a full-size parity run against PyTorch (needs Debian's python3-torch).
-test: fmt-check vet check-generated test-go test-arm64 parity
+test: fmt-check vet check-generated js-deps test-go test-arm64 parity
+
+# @huggingface/hub for gen/hub's cross-check with the JavaScript client (pinned by its lockfile).
+js-deps:
+	@test -d gen/hub/testdata/js/node_modules/@huggingface/hub || npm ci --prefix gen/hub/testdata/js --no-audit --no-fund
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.parity/*')); \
@@ -64,6 +78,21 @@ parity: build
 	    $(PYTHON) gen/testdata/compare.py $(PARITY_DIR)/$${a}_$$kind.vitc.npy $(PARITY_DIR)/$${a}_$$kind.expected.npy; \
 	  done; \
 	done
+
+# make compare COMPARE_ARCHS="vits14 vitb14" COMPARE_BATCHES="1 8" [COMPARE_ITERS=N]: per
+# architecture and batch, back to back: vitc bench (best kernel, then VITC_KERNEL=avx2), ONNX
+# Runtime 1.30 on the model exported with torch.onnx.export (opset 14) and PyTorch, each on
+# COMPARE_THREADS threads, median of N (default 10 for vits14, 5 for larger); checks that ORT and
+# vitc give PyTorch's logits; an OpenBLAS sgemm 2048^3 line. Writes COMPARE_OUT (Markdown).
+.PHONY: compare
+compare: build
+	@$(PYTHON) -c 'import torch' 2>/dev/null || { echo "compare needs PyTorch: apt-get install -y python3-torch (run with $(PYTHON))"; exit 1; }
+	@test -d gen/testdata/bench/node_modules/onnxruntime-node || \
+	  (cd gen/testdata/bench && ONNXRUNTIME_NODE_INSTALL=skip $(NPM) ci --no-audit --no-fund)
+	$(PYTHON) gen/testdata/bench/compare.py --archs "$(COMPARE_ARCHS)" --batches "$(COMPARE_BATCHES)" \
+	  $(if $(COMPARE_ITERS),--iters $(COMPARE_ITERS)) --threads $(COMPARE_THREADS) --vitc $(BIN)/vitc --node $(NODE) \
+	  --parity-dir $(PARITY_DIR) --work-dir $(COMPARE_DIR) --out $(COMPARE_OUT) \
+	  --command 'make compare COMPARE_ARCHS="$(COMPARE_ARCHS)" COMPARE_BATCHES="$(COMPARE_BATCHES)"$(if $(COMPARE_ITERS), COMPARE_ITERS=$(COMPARE_ITERS))$(if $(filter-out 2,$(COMPARE_THREADS)), COMPARE_THREADS=$(COMPARE_THREADS))'
 
 # Rewrite the small test fixtures (checked in) from our reference ViT.
 fixtures:

@@ -1,0 +1,364 @@
+#!/usr/bin/python3
+"""vitc against ONNX Runtime and PyTorch on the same random-weight finetuned checkpoints.
+
+    make compare [COMPARE_ARCHS="vits14 vitb14"] [COMPARE_BATCHES="1 8"] [COMPARE_ITERS=N]
+    /usr/bin/python3 gen/testdata/bench/compare.py --archs "vits14 vitb14" --batches "1 8"
+        [--iters N] [--threads 2] [--vitc bin/vitc] [--parity-dir .parity] [--work-dir .parity/bench]
+        [--out gen/testdata/bench/results.md] [--no-sgemm] [--command "how it was started"]
+
+Per architecture: the checkpoint is <parity-dir>/<arch>_finetuned.pth when `make parity` made it,
+else <work-dir>/<arch>_finetuned.pth (written once, parity.py's layout and seed). Per batch size:
+an input (torch_ref.py prepare) and the model exported to ONNX at that batch size (cached in
+<work-dir> while the checkpoint is unchanged); then, back to back:
+  1. vitc          bin/vitc bench --model CKPT --batch B --iters N      (the best kernel)
+  2. vitc, AVX2    the same with VITC_KERNEL=avx2
+  3. ONNX Runtime  node ort.mjs (onnxruntime-node, intraOpNumThreads T, graphOptimizationLevel 'all')
+  4. PyTorch       torch_ref.py time (torch.set_num_threads(T), inference_mode)
+each after one warm-up pass, median of N timed passes (the upper median for even N, as vitc bench).
+Then `vitc run` on the same input; the logits of vitc and ONNX Runtime are compared with PyTorch's
+(max|A - torch| / max|torch|). GFLOP/s use vitc's FLOP count (gen/arch Config.FLOPs: matrix
+products and attention, 2 per multiply-add). Writes a Markdown report to --out and prints it.
+T (threads, default 2) is also given to vitc as GOMAXPROCS and to OpenBLAS as OPENBLAS_NUM_THREADS.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
+PYTHON = sys.executable
+TORCH_REF = os.path.join(HERE, 'torch_ref.py')
+ORT_SCRIPT = os.path.join(HERE, 'ort.mjs')
+
+# embed, depth of the hub families (gen/arch/arch.go); patch 14, MLP 4 x embed, image 224 or @size.
+FAMILIES = {'vits14': (384, 12), 'vitb14': (768, 12), 'vitl14': (1024, 24), 'vith14': (1280, 32)}
+PATCH = 14
+
+
+def arch_flops(name):
+    """FLOPs of one image, as gen/arch Config.FLOPs counts them."""
+    fam, _, size = name.partition('@')
+    d, depth = FAMILIES[fam]
+    image = int(size) if size else 224
+    g = image // PATCH
+    t, m = g * g + 1, 4 * d
+    per_block = 2 * t * d * 3 * d + 2 * t * t * d * 2 + 2 * t * d * d + 2 * t * d * m * 2
+    return 2 * g * g * (3 * PATCH * PATCH) * d + depth * per_block
+
+
+def log(msg):
+    print('[compare %s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+
+
+def run(cmd, env=None, capture=True):
+    """Runs cmd; stdout returned (stderr passes through). Raises on failure."""
+    log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+    full_env = dict(os.environ, **(env or {}))
+    r = subprocess.run(cmd, env=full_env, cwd=ROOT, stdout=subprocess.PIPE if capture else None, text=True)
+    if r.returncode != 0:
+        raise RuntimeError('exit status %d: %s%s' % (r.returncode, ' '.join(cmd),
+                                                     ('\n' + r.stdout[-2000:]) if capture and r.stdout else ''))
+    return r.stdout if capture else ''
+
+
+def median(times):
+    s = sorted(times)
+    return s[len(s) // 2]
+
+
+def json_line(out):
+    for line in reversed(out.strip().splitlines()):
+        if line.startswith('{'):
+            return json.loads(line)
+    raise RuntimeError('no JSON line in output:\n' + out[-2000:])
+
+
+VITC_HEAD = re.compile(r', kernel (\S+), (\d+) threads, batch (\d+)')
+VITC_LINE = re.compile(r'(\d+) batches: median ([\d.]+) ms/batch \(min ([\d.]+), max ([\d.]+)\), ([\d.]+) images/s, ([\d.]+) GFLOP/s')
+
+
+def bench_vitc(a, ckpt, batch, iters, kernel=None):
+    env = {'GOMAXPROCS': str(a.threads), 'VITC_CACHE': os.path.join(a.parity_dir, 'cache')}
+    if kernel:
+        env['VITC_KERNEL'] = kernel
+    out = run([a.vitc, 'bench', '--model', ckpt, '--batch', str(batch), '--iters', str(iters)], env)
+    sys.stderr.write(out)
+    head, line = VITC_HEAD.search(out), VITC_LINE.search(out)
+    if not head or not line:
+        raise RuntimeError('cannot parse vitc bench output:\n' + out)
+    return {'kernel': head.group(1), 'threads': int(head.group(2)), 'median_ms': float(line.group(2)),
+            'min_ms': float(line.group(3)), 'max_ms': float(line.group(4)),
+            'vitc_images_s': float(line.group(5)), 'vitc_gflops': float(line.group(6))}
+
+
+def bench_ort(a, onnx, inp, out_npy, iters):
+    r = json_line(run([a.node, ORT_SCRIPT, '--model', onnx, '--input', inp, '--output', out_npy,
+                       '--iters', str(iters), '--threads', str(a.threads)]))
+    t = r['times_ms']
+    return {'median_ms': median(t), 'min_ms': min(t), 'max_ms': max(t), 'version': r['ort']}
+
+
+def bench_torch(a, arch, ckpt, batch, inp, out_npy, iters):
+    r = json_line(run([PYTHON, TORCH_REF, 'time', '--arch', arch, '--checkpoint', ckpt, '--batch', str(batch),
+                       '--iters', str(iters), '--threads', str(a.threads), '--input', inp, '--logits', out_npy],
+                      {'OPENBLAS_NUM_THREADS': str(a.threads)}))
+    t = r['times_ms']
+    return {'median_ms': median(t), 'min_ms': min(t), 'max_ms': max(t), 'version': r['torch']}
+
+
+def rel_diff(y, ref):
+    y, ref = np.load(y).astype(np.float64), np.load(ref).astype(np.float64)
+    if y.shape != ref.shape:
+        return float('nan')
+    return float(np.abs(y - ref).max() / np.abs(ref).max())
+
+
+def checkpoint_for(a, arch):
+    p = os.path.join(a.parity_dir, '%s_finetuned.pth' % arch)
+    if os.path.exists(p):
+        return p
+    p = os.path.join(a.work_dir, '%s_finetuned.pth' % arch)
+    if not os.path.exists(p):
+        log('%s: no finetuned checkpoint in %s; writing one to %s' % (arch, a.parity_dir, a.work_dir))
+        run([PYTHON, TORCH_REF, 'checkpoint', '--arch', arch, '--out', a.work_dir], capture=False)
+    return p
+
+
+def prepare(a, arch, ckpt, batch):
+    """Input .npy and the ONNX export at this batch size (re-exported when the checkpoint changed)."""
+    base = os.path.join(a.work_dir, '%s_b%d' % (arch, batch))
+    inp, onnx, keyf = base + '_input.npy', base + '.onnx', base + '.onnx.key'
+    st = os.stat(ckpt)
+    key = json.dumps({'checkpoint': os.path.abspath(ckpt), 'size': st.st_size, 'mtime_ns': st.st_mtime_ns,
+                      'batch': batch, 'opset': 14})
+    fresh = os.path.exists(onnx) and os.path.exists(keyf) and open(keyf).read() == key
+    cmd = [PYTHON, TORCH_REF, 'prepare', '--arch', arch, '--checkpoint', ckpt, '--batch', str(batch),
+           '--input', inp, '--threads', str(a.threads)]
+    if not fresh:
+        cmd += ['--onnx', onnx]
+    run(cmd, {'OPENBLAS_NUM_THREADS': str(a.threads)}, capture=False)
+    if not fresh:
+        with open(keyf, 'w') as f:
+            f.write(key)
+    else:
+        log('%s batch %d: reusing %s' % (arch, batch, onnx))
+    return inp, onnx
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              cwd=ROOT).stdout.strip()
+    except OSError:
+        return ''
+
+
+def machine():
+    info = {}
+    for line in sh('lscpu').splitlines():
+        k, _, v = line.partition(':')
+        info[k.strip()] = v.strip()
+    flags = set(info.get('Flags', '').split())
+    simd = ', '.join(f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_bf16') if f in flags)
+    mem = sh("awk '/MemTotal/ {printf \"%.0f GiB\", $2/1048576}' /proc/meminfo")
+    return ('%s, %s CPU(s) (%s socket(s) x %s core(s) x %s thread(s)), %s; %s; %s' % (
+        info.get('Model name', platform.processor()), info.get('CPU(s)', '?'), info.get('Socket(s)', '?'),
+        info.get('Core(s) per socket', '?'), info.get('Thread(s) per core', '?'), simd, mem,
+        info.get('Hypervisor vendor', 'no hypervisor') + ' guest' if info.get('Hypervisor vendor') else 'bare metal'))
+
+
+def loadavg():
+    try:
+        return open('/proc/loadavg').read().split()[:3]
+    except OSError:
+        return ['?']
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--archs', default='vits14 vitb14 vitl14')
+    ap.add_argument('--batches', default='1 8')
+    ap.add_argument('--iters', type=int, default=0, help='timed passes (default 10 for vits14, 5 for larger)')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--vitc', default=os.path.join(ROOT, 'bin', 'vitc'))
+    ap.add_argument('--node', default='node')
+    ap.add_argument('--parity-dir', default=os.path.join(ROOT, '.parity'))
+    ap.add_argument('--work-dir', default='')
+    ap.add_argument('--out', default=os.path.join(HERE, 'results.md'))
+    ap.add_argument('--no-sgemm', action='store_true')
+    ap.add_argument('--no-avx2', action='store_true', help='skip the VITC_KERNEL=avx2 row')
+    ap.add_argument('--command', default='', help='the command that started this, for the report')
+    a = ap.parse_args()
+    a.vitc = os.path.abspath(a.vitc)
+    a.parity_dir = os.path.abspath(a.parity_dir)
+    a.work_dir = os.path.abspath(a.work_dir or os.path.join(a.parity_dir, 'bench'))
+    os.makedirs(a.work_dir, exist_ok=True)
+    archs, batches = a.archs.split(), [int(b) for b in a.batches.split()]
+    for arch in archs:
+        if arch.partition('@')[0] not in FAMILIES:
+            ap.error('unknown architecture %s' % arch)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load0 = loadavg()
+    errors = []
+    sgemm = []
+    if not a.no_sgemm:
+        for t in (1, a.threads) if a.threads != 1 else (1,):
+            try:
+                r = json_line(run([PYTHON, TORCH_REF, 'sgemm', '--n', '2048', '--iters', '10', '--threads', str(t)],
+                                  {'OPENBLAS_NUM_THREADS': str(t)}))
+                sgemm.append(r)
+            except RuntimeError as e:
+                errors.append('sgemm %d threads: %s' % (t, e))
+
+    rows, agree = [], []
+    for arch in archs:
+        flops = arch_flops(arch)
+        iters = a.iters or (10 if arch.startswith('vits') else 5)
+        try:
+            ckpt = checkpoint_for(a, arch)
+            prepared = {b: prepare(a, arch, ckpt, b) for b in batches}
+        except RuntimeError as e:
+            errors.append('%s: %s' % (arch, e))
+            continue
+        for b in batches:
+            inp, onnx = prepared[b]
+            base = os.path.join(a.work_dir, '%s_b%d' % (arch, b))
+            group = []
+            steps = [('vitc', lambda: bench_vitc(a, ckpt, b, iters))]
+            if not a.no_avx2:
+                steps.append(('vitc-avx2', lambda: bench_vitc(a, ckpt, b, iters, kernel='avx2')))
+            steps += [('ort', lambda: bench_ort(a, onnx, inp, base + '_ort.npy', iters)),
+                      ('torch', lambda: bench_torch(a, arch, ckpt, b, inp, base + '_torch.npy', iters))]
+            for kind, fn in steps:
+                try:
+                    r = fn()
+                except RuntimeError as e:
+                    errors.append('%s batch %d %s: %s' % (arch, b, kind, e))
+                    continue
+                r.update(kind=kind, arch=arch, batch=b, iters=iters)
+                r['images_s'] = b / (r['median_ms'] / 1e3)
+                r['gflops'] = flops * b / (r['median_ms'] / 1e3) / 1e9
+                if kind.startswith('vitc'):
+                    r['name'] = 'vitc (%s)' % r['kernel']
+                    if abs(r['vitc_gflops'] - r['gflops']) > 0.01 * r['gflops'] + 0.1:
+                        errors.append('%s: vitc reports %.1f GFLOP/s, this script counts %.1f (FLOP counts differ?)'
+                                      % (arch, r['vitc_gflops'], r['gflops']))
+                elif kind == 'ort':
+                    r['name'] = 'ONNX Runtime %s' % r['version']
+                else:
+                    r['name'] = 'PyTorch %s' % r['version']
+                group.append(r)
+                log('%s batch %d %s: median %.1f ms/batch, %.2f images/s, %.1f GFLOP/s'
+                    % (arch, b, r['name'], r['median_ms'], r['images_s'], r['gflops']))
+            ort = [r for r in group if r['kind'] == 'ort']
+            for r in group:
+                r['vs_ort'] = r['images_s'] / ort[0]['images_s'] if ort else float('nan')
+            rows += group
+            # Same model? vitc's and ORT's logits against PyTorch's, on the same input.
+            ref = base + '_torch.npy'
+            ag = {'arch': arch, 'batch': b, 'ort': float('nan'), 'vitc': float('nan')}
+            if os.path.exists(ref) and any(r['kind'] == 'torch' for r in group):
+                if ort:
+                    ag['ort'] = rel_diff(base + '_ort.npy', ref)
+                try:
+                    run([a.vitc, 'run', '--model', ckpt, '--input', inp, '--output', base + '_vitc.npy',
+                         '--batch', str(b)], {'GOMAXPROCS': str(a.threads),
+                                              'VITC_CACHE': os.path.join(a.parity_dir, 'cache')})
+                    ag['vitc'] = rel_diff(base + '_vitc.npy', ref)
+                except RuntimeError as e:
+                    errors.append('%s batch %d vitc run: %s' % (arch, b, e))
+            agree.append(ag)
+
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    report = render(a, rows, agree, sgemm, errors, started, finished, load0, loadavg())
+    with open(a.out, 'w') as f:
+        f.write(report)
+    with open(os.path.join(a.work_dir, 'results.json'), 'w') as f:
+        json.dump({'rows': rows, 'agreement': agree, 'sgemm': sgemm, 'errors': errors}, f, indent=1)
+    print(report)
+    log('wrote %s' % a.out)
+    return 1 if errors else 0
+
+
+def render(a, rows, agree, sgemm, errors, started, finished, load0, load1):
+    L = []
+    L.append('# vitc vs ONNX Runtime vs PyTorch')
+    L.append('')
+    L.append('- date: %s to %s UTC' % (started.strftime('%Y-%m-%d %H:%M'), finished.strftime('%H:%M')))
+    L.append('- machine: %s' % machine())
+    L.append('- load average (1, 5, 15 min) at start %s, at end %s' % (' '.join(load0), ' '.join(load1)))
+    try:
+        busy = max(float(load0[0]), float(load1[0])) > 0.5 * (os.cpu_count() or 1)
+    except ValueError:
+        busy = False
+    if busy:
+        L.append('- **other processes were running**: the medians are disturbed (the runtimes that spin-wait, '
+                 'ONNX Runtime and PyTorch, the most); the min column is closer to the unloaded speed')
+    if a.command:
+        L.append('- command: `%s`' % a.command)
+    L.append('- driver: `%s`' % ' '.join(shlex.quote(x) for x in
+                                          [sys.executable, os.path.relpath(os.path.abspath(__file__), ROOT)]
+                                          + sys.argv[1:]))
+    head = sh('git rev-parse --short HEAD')
+    dirty = ' with uncommitted changes' if sh('git status --porcelain --untracked-files=no') else ''
+    L.append('- vitc: commit %s%s, %s; ONNX Runtime: onnxruntime-node %s (node %s); PyTorch %s with %s'
+             % (head or '?', dirty, sh('go version').replace('go version ', '') or 'go ?',
+                next((r['version'] for r in rows if r['kind'] == 'ort'), '?'), sh(a.node + ' --version'),
+                next((r['version'] for r in rows if r['kind'] == 'torch'), '?'),
+                'OpenBLAS ' + (sh("dpkg-query -W -f '${Version}' libopenblas0-pthread") or '?')))
+    L.append('- threads: %d for each runtime (vitc GOMAXPROCS; ORT intraOpNumThreads %d, interOpNumThreads 1, '
+             "graphOptimizationLevel 'all'; torch.set_num_threads(%d) and OPENBLAS_NUM_THREADS=%d). Debian's "
+             "torch runs its OpenMP pool (set_num_threads) beside OpenBLAS's own pthread pool, so PyTorch has "
+             'up to 2 x %d busy threads, which contend on a machine with %s CPUs'
+             % (a.threads, a.threads, a.threads, a.threads, a.threads, os.cpu_count()))
+    L.append('- each: one warm-up pass, then the median of N timed passes (N in the table); all rows of one '
+             'architecture and batch measured back to back; ORT model exported with '
+             '`torch.onnx.export(model, x, opset_version=14)` at that fixed batch size')
+    L.append('- GFLOP/s: FLOPs per image as vitc counts them (matrix products + attention, 2 per multiply-add): %s'
+             % ', '.join('%s %.2f G' % (x, arch_flops(x) / 1e9) for x in dict.fromkeys(r['arch'] for r in rows)))
+    L.append('')
+    L.append('| runtime | arch | batch | ms/batch | images/s | GFLOP/s | vs ONNX Runtime | N | min–max ms |')
+    L.append('|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        L.append('| %s | %s | %d | %.1f | %.2f | %.1f | %.2fx | %d | %.1f–%.1f |' % (
+            r['name'], r['arch'], r['batch'], r['median_ms'], r['images_s'], r['gflops'], r['vs_ort'], r['iters'],
+            r['min_ms'], r['max_ms']))
+    if sgemm:
+        L.append('')
+        L.append('OpenBLAS sgemm reference (torch.mm, 2048 x 2048 x 2048 float32, median of 10):')
+        L.append('')
+        L.append('| threads | ms | GFLOP/s | best GFLOP/s |')
+        L.append('|---|---|---|---|')
+        for s in sgemm:
+            L.append('| %d | %.1f | %.1f | %.1f |' % (s['threads'], s['median_ms'], s['gflops'], s['best_gflops']))
+    if agree:
+        L.append('')
+        L.append('Same model? max|logits - PyTorch| / max|PyTorch| on the same input:')
+        L.append('')
+        L.append('| arch | batch | ONNX Runtime | vitc |')
+        L.append('|---|---|---|---|')
+        for g in agree:
+            L.append('| %s | %d | %.2e | %.2e |' % (g['arch'], g['batch'], g['ort'], g['vitc']))
+    if errors:
+        L.append('')
+        L.append('Errors:')
+        L.append('')
+        for e in errors:
+            L.append('- ' + e.replace('\n', ' ')[:500])
+    L.append('')
+    return '\n'.join(L)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
