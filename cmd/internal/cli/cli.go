@@ -33,6 +33,7 @@ var commands = []command{
 	{"inspect", "show what a checkpoint or weights file holds", cmdInspect},
 	{"fetch", "download checkpoints by model id into the hub cache", cmdFetch},
 	{"models", "list the model ids, what is cached, and where", cmdModels},
+	{"eval", "ImageNet top-1/top-5 accuracy on a validation folder, as test_model.py (resumable, sharded)", cmdEval},
 	{"bench", "time a model (latency, images/s, GFLOP/s) or the kernel variants", cmdBench},
 }
 
