@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 )
 
 // pack lays out a row-major n×k matrix in 16-wide panels (the layout of gen/layout).
@@ -237,6 +238,19 @@ func TestSoftmax(t *testing.T) {
 	for i := range row {
 		if d := math.Abs(float64(row[i]) - want[i]/sum); d > 1e-7 {
 			t.Errorf("element %d: %g, want %g", i, row[i], want[i]/sum)
+		}
+	}
+}
+
+func TestPeakGFLOPS(t *testing.T) {
+	if got := PeakGFLOPS("generic", 1, time.Millisecond); got != 0 {
+		t.Errorf("generic peak %g, want 0 (unknown)", got)
+	}
+	for _, v := range Available() {
+		g := PeakGFLOPS(v, 1, 20*time.Millisecond)
+		t.Logf("%s: FMA peak %.0f GFLOP/s on one thread", v, g)
+		if _, ok := peakLoops[v]; ok && g <= 1 {
+			t.Errorf("%s: peak %g GFLOP/s", v, g)
 		}
 	}
 }

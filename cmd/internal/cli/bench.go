@@ -151,17 +151,23 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 		{"mlp.fc2", d, mlp, rows},
 	}
 	defer asm.Use(asm.Active())
-	fmt.Fprintf(e.stdout, "%s matrix products at batch %d, %d threads (GFLOP/s, median of %d)\n", a.Name, batch, runtime.GOMAXPROCS(0), iters)
-	fmt.Fprintf(e.stdout, "%-12s %-18s", "variant", "")
+	fmt.Fprintf(e.stdout, "%s matrix products at batch %d, %d threads: GFLOP/s (median of %d) and share of the FMA peak\n", a.Name, batch, runtime.GOMAXPROCS(0), iters)
+	fmt.Fprintf(e.stdout, "(the peak is a register-only fused multiply-add loop of the variant's instructions on all threads)\n")
+	fmt.Fprintf(e.stdout, "%-10s %-12s", "variant", "FMA peak")
 	for _, s := range shapes {
-		fmt.Fprintf(e.stdout, " %14s", s.name)
+		fmt.Fprintf(e.stdout, " %16s", s.name)
 	}
 	fmt.Fprintln(e.stdout)
 	for _, v := range asm.Available() {
 		if err := asm.Use(v); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%-12s %-18s", v, "")
+		peak := asm.PeakGFLOPS(v, runtime.GOMAXPROCS(0), 200*time.Millisecond)
+		peakText := "unknown"
+		if peak > 0 {
+			peakText = fmt.Sprintf("%.0f", peak)
+		}
+		fmt.Fprintf(e.stdout, "%-10s %-12s", v, peakText)
 		for _, s := range shapes {
 			src := randomImages(s.perRows * s.k)
 			w := randomImages((s.n + asm.PanelWidth - 1) / asm.PanelWidth * asm.PanelWidth * s.k)
@@ -175,7 +181,11 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 			}
 			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 			gf := 2 * float64(s.perRows) * float64(s.n) * float64(s.k) / times[len(times)/2].Seconds() / 1e9
-			fmt.Fprintf(e.stdout, " %14.1f", gf)
+			if peak > 0 {
+				fmt.Fprintf(e.stdout, " %9.1f (%3.0f%%)", gf, 100*gf/peak)
+			} else {
+				fmt.Fprintf(e.stdout, " %16.1f", gf)
+			}
 		}
 		fmt.Fprintln(e.stdout)
 	}
