@@ -26,11 +26,7 @@ or one head with --head. Every map is normalised to its own minimum (black) and 
 func cmdAttention(e *env, args []string) error {
 	fs := e.flags("attention", attentionUsage)
 	var mf modelFlags
-	mf.register(fs)
-	mf.model = DefaultModel
-	mf.opt.Finetuned = true
-	fs.Lookup("model").DefValue = DefaultModel
-	fs.Lookup("finetuned").DefValue = "true"
+	mf.registerDefault(fs, true)
 	var out string
 	fs.StringVar(&out, "output", "", "where to write the picture (.png)")
 	fs.StringVar(&out, "o", "", "short for --output")

@@ -144,11 +144,7 @@ func cmdEval(e *env, args []string) error {
 	}
 	fs := e.flags("eval", evalUsage)
 	var mf modelFlags
-	mf.register(fs)
-	mf.model = DefaultModel
-	mf.opt.Finetuned = true
-	fs.Lookup("model").DefValue = DefaultModel
-	fs.Lookup("finetuned").DefValue = "true"
+	mf.registerDefault(fs, true)
 	dir := fs.String("val-data", "", "the validation folder, in ImageFolder layout (required)")
 	inputSize := fs.Int("input-size", 0, "test_model.py's --input_size (default: the model's image size; another size needs a model compiled for it, --image)")
 	batch := fs.Int("batch-size", 64, "images per forward pass")
@@ -194,14 +190,11 @@ func cmdEval(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "%s: no class folder is named by a WordNet id: the class of a folder is its position in the sorted list, as ImageFolder's\n", *dir)
 	}
 
-	m, err := mf.load(e)
+	m, err := mf.loadClassifier(e, "eval", false)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if !m.Finetuned() {
-		return fmt.Errorf("%s has no classifier: eval needs a finetuned model (--finetuned with a model id)", mf.model)
-	}
 	size := m.ImageSize()
 	if *inputSize != 0 && *inputSize != size {
 		return fmt.Errorf("--input-size %d, but %s is compiled for %d px: the position embeddings must be interpolated for %d, so pass --image %d as well", *inputSize, m.Arch().Name, size, *inputSize, *inputSize)

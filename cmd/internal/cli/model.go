@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/vitc-dev/vitc/gen/compile"
+	"github.com/vitc-dev/vitc/runtime/labels"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/vit"
 )
@@ -43,3 +45,35 @@ func (m *modelFlags) load(e *env) (*vit.Model, error) {
 
 // progress shows long work on stderr: a bar on a terminal, plain lines otherwise.
 func (e *env) progress() progress.Factory { return progress.New(e.stderr) }
+
+// registerDefault is register with a default model: the commands that work on photos run
+// DefaultModel unless told otherwise, finetuned when they need its classifier.
+func (m *modelFlags) registerDefault(fs *flag.FlagSet, finetuned bool) {
+	m.register(fs)
+	m.model = DefaultModel
+	fs.Lookup("model").DefValue = DefaultModel
+	if finetuned {
+		m.opt.Finetuned = true
+		fs.Lookup("finetuned").DefValue = "true"
+	}
+}
+
+// loadClassifier loads a model that must have a classifier (with ImageNet's classes when
+// imageNet is set); command names the command in the error.
+func (m *modelFlags) loadClassifier(e *env, command string, imageNet bool) (*vit.Model, error) {
+	model, err := m.load(e)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !model.Finetuned():
+		err = fmt.Errorf("%s has no classifier: %s needs a finetuned model (--finetuned with a model id)", m.model, command)
+	case imageNet && model.Classes() != len(labels.ImageNet):
+		err = fmt.Errorf("%s has %d classes, not ImageNet's %d: its labels are unknown", m.model, model.Classes(), len(labels.ImageNet))
+	}
+	if err != nil {
+		model.Close()
+		return nil, err
+	}
+	return model, nil
+}

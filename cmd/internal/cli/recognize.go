@@ -59,11 +59,7 @@ type classified struct {
 func cmdClassify(e *env, args []string) error {
 	fs := e.flags("classify", "[--model MODEL] [--top K] [--json] IMG|DIR...")
 	var mf modelFlags
-	mf.register(fs)
-	mf.model = DefaultModel
-	mf.opt.Finetuned = true
-	fs.Lookup("model").DefValue = DefaultModel
-	fs.Lookup("finetuned").DefValue = "true"
+	mf.registerDefault(fs, true)
 	top := fs.Int("top", 5, "how many classes to show per image")
 	asJSON := fs.Bool("json", false, "print JSON: [{path, top: [{index, wnid, label, probability}]}]")
 	batch := fs.Int("batch", 8, "images per forward pass")
@@ -81,17 +77,11 @@ func cmdClassify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.load(e)
+	m, err := mf.loadClassifier(e, "classify", true)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if !m.Finetuned() {
-		return fmt.Errorf("%s has no classifier: classify needs a finetuned model (--finetuned with a model id)", mf.model)
-	}
-	if m.Classes() != len(labels.ImageNet) {
-		return fmt.Errorf("%s has %d classes, not ImageNet's %d: its labels are unknown", mf.model, m.Classes(), len(labels.ImageNet))
-	}
 	var results []classified
 	bs, errc := batches(paths, m.ImageSize(), *batch, *skipBad)
 	k := min(*top, m.Classes())
@@ -159,9 +149,7 @@ func topK(logits []float32, k int) []prediction {
 func cmdEmbed(e *env, args []string) error {
 	fs := e.flags("embed", "[--model MODEL] --output F.npy IMG|DIR...")
 	var mf modelFlags
-	mf.register(fs)
-	mf.model = DefaultModel
-	fs.Lookup("model").DefValue = DefaultModel
+	mf.registerDefault(fs, false)
 	out := fs.String("output", "", "where to write the N×D class-token embeddings (.npy); the image paths go to F.npy.paths.txt, one per row")
 	batch := fs.Int("batch", 8, "images per forward pass")
 	if err := e.parse(fs, args); err != nil {
