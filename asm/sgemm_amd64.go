@@ -21,7 +21,9 @@ const aRowStride = 528
 // for rows r < rows (1 ≤ rows ≤ 12), panels p < panels (≥ 0) and columns j < 16, except that
 // in the last panel only the columns whose bit is set in lastMask (a 16-bit mask, low bits
 // first) are read from bias and c or written. a must hold 12 packed rows of kc floats
-// (rows ≥ rows hold anything finite); bias may be nil. kc ≥ 0 and kc ≤ aRowStride. No alignment
+// (rows ≥ rows hold anything finite); bias may be nil. kc ≥ 0 and kc ≤ aRowStride. With
+// flags&2 (flagPrefetchB) it also prefetches, while reading each pair of panels, the pair after
+// it (even past the last panel: a prefetch does not fault); the result is the same. No alignment
 // is required. Go assembly is not preemptible: the driver gives one call about 1.6·10⁶
 // multiply-adds (12 rows × 512 columns × kc = 256), some 15 µs.
 //
@@ -37,8 +39,12 @@ func sgemm6x16AVX2(a *float32, b *float32, c *float32, kc int, panels int, pstri
 // microKernel is the signature shared by the kernels above; last is lastMask or lastCols.
 type microKernel func(a *float32, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int)
 
-// flagAccumulate makes a kernel add its result to c.
-const flagAccumulate = 1
+// flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm12x32AVX512
+// prefetch each next pair of panels of B (the AVX2 kernel ignores it).
+const (
+	flagAccumulate = 1
+	flagPrefetchB  = 2
+)
 
 // blocked drives a micro-kernel over a whole Sgemm with cache blocking: a block of k
 // (kc ≤ aRowStride) so that a tile's packed rows of A stay in L1 while the kernel sweeps the
@@ -47,6 +53,7 @@ const flagAccumulate = 1
 type blocked struct {
 	mr         int // rows of a tile
 	kc, mc, nc int // k block, rows per packed block of A (a multiple of mr), panels per B block
+	mcWhole    int // up to this many rows (a multiple of mr) are packed as one block
 	kernel     microKernel
 	lastMask   bool              // kernel takes the last panel's columns as a bit mask
 	gelu       func(x []float32) // the GELU epilogue, in place
@@ -64,10 +71,13 @@ func newBlocked(mr, tilePanels int, kernel microKernel, lastMask bool, gelu func
 	bl := &blocked{mr: mr, kernel: kernel, lastMask: lastMask, gelu: gelu}
 	// Measured on a 48 KiB L1, 2 MiB L2 (Sapphire Rapids), 12×32 tiles: the tile's packed A
 	// takes a quarter of L1 (kc = 256); a block of B, a quarter of L2; the packed A block, a
-	// tenth. Twice as much of either cache was 10% slower.
+	// tenth. Twice as much of either cache was 10% slower. But a product of few rows (the 257
+	// of a batch-1 ViT) is packed whole, in up to a quarter of L2: then each block of B comes
+	// from L3 once rather than once per block of rows (vitb14 at batch 1: 3% faster).
 	bl.kc = min(aRowStride, max(64, l1/(4*4*mr))&^7)
 	bl.nc = max(tilePanels, (l2/4/(4*PanelWidth*bl.kc))/tilePanels*tilePanels)
 	bl.mc = max(mr, (l2/10/(4*bl.kc))/mr*mr)
+	bl.mcWhole = max(bl.mc, (l2/4/(4*bl.kc))/mr*mr)
 	bl.scratch = make(chan []float32, 64)
 	return bl
 }
@@ -83,13 +93,16 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 	kBlocks := (k + bl.kc - 1) / bl.kc
 	kc := (k + kBlocks - 1) / kBlocks
 	mBlocks := (m + bl.mc - 1) / bl.mc
+	if m <= bl.mcWhole {
+		mBlocks = 1
+	}
 	mc := ((m+mBlocks-1)/mBlocks + bl.mr - 1) / bl.mr * bl.mr
 	// A free list rather than a sync.Pool: buffers survive garbage collections.
 	var packed []float32
 	select {
 	case packed = <-bl.scratch:
 	default:
-		packed = make([]float32, bl.mc*aRowStride)
+		packed = make([]float32, bl.mcWhole*aRowStride)
 	}
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
@@ -117,7 +130,12 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 				for ir := 0; ir < mb; ir += bl.mr {
 					rows := min(bl.mr, mb-ir)
 					c0 := (i0+ir)*ldc + p0*PanelWidth
-					bl.kernel(&packed[ir*aRowStride], &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, flags)
+					f := flags
+					if ir == 0 {
+						// The first tile to read this block of B brings it into cache.
+						f |= flagPrefetchB
+					}
+					bl.kernel(&packed[ir*aRowStride], &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f)
 					if gelu {
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])

@@ -17,7 +17,9 @@
 //   R8        panels left, the tile's included
 //   R9        rows to store (1..12)
 //   R10       bias at the tile's first column, or 0
-//   R11       flags: bit 0 = add the product to c instead of storing it
+//   R11       flags: bit 0 = add the product to c instead of storing it; bit 1 = prefetch
+//             the next pair of panels of B while reading this one
+//   R13       (prefetching) the next pair's b
 //   R12       b at the first k of the tile's first panel
 //   R13       c row in the store loop; scratch
 //   Z0-Z23    accumulators: row r in Z(2r) (panel p) and Z(2r+1) (panel p+1)
@@ -172,6 +174,8 @@ pairmask:
 	MOVQ kc+24(FP), DX
 	SHRQ $2, DX                  // DX = kc/4
 	JZ   pairtail
+	TESTQ $2, R11
+	JNZ  pairfetch
 
 pairloop:
 	KSTEP2(0, 0)
@@ -182,6 +186,28 @@ pairloop:
 	ADDQ $256, BX
 	DECQ DX
 	JNZ  pairloop
+	JMP  pairtail
+
+pairfetch:
+	// The first tile to read this block of B also fetches the next pair of panels into L1
+	// (and L2, where the tiles below will find it): the hardware prefetchers stop at each 4 KiB
+	// page of a panel, and this block comes from L3 or memory.
+	LEAQ (BX)(CX*2), R13         // R13 = the next pair's b
+
+pairfetchloop:
+	KSTEP2(0, 0)
+	PREFETCHT0 (R13); PREFETCHT0 (R13)(CX*1)
+	KSTEP2(4, 64)
+	PREFETCHT0 64(R13); PREFETCHT0 64(R13)(CX*1)
+	KSTEP2(8, 128)
+	PREFETCHT0 128(R13); PREFETCHT0 128(R13)(CX*1)
+	KSTEP2(12, 192)
+	PREFETCHT0 192(R13); PREFETCHT0 192(R13)(CX*1)
+	ADDQ $16, AX
+	ADDQ $256, BX
+	ADDQ $256, R13
+	DECQ DX
+	JNZ  pairfetchloop
 
 pairtail:
 	MOVQ kc+24(FP), DX

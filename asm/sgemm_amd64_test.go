@@ -10,7 +10,8 @@ import (
 )
 
 // amd64Drivers are the amd64 variants' drivers, each also with tiny cache blocks so that the
-// k, row and panel blocking run on small sizes.
+// k, row and panel blocking run on small sizes (up to 3 tiles of rows packed whole, more in
+// blocks of 2 tiles).
 func amd64Drivers() map[string]*blocked {
 	out := map[string]*blocked{}
 	for _, v := range amd64Variants {
@@ -19,7 +20,7 @@ func amd64Drivers() map[string]*blocked {
 		}
 		out[v.name] = v.blocked()
 		small := v.blocked()
-		small.kc, small.mc, small.nc = 5, 2*v.mr, 2*v.tilePanels
+		small.kc, small.mc, small.mcWhole, small.nc = 5, 2*v.mr, 3*v.mr, 2*v.tilePanels
 		out[v.name+"/small-blocks"] = small
 	}
 	return out
@@ -69,7 +70,7 @@ func TestSgemmAMD64Edges(t *testing.T) {
 }
 
 // TestSgemmAMD64Blocks runs shapes larger than the real cache blocks: k over two and three k
-// blocks, rows over two row blocks, columns over two panel blocks.
+// blocks, rows packed whole and over two row blocks, columns over two panel blocks.
 func TestSgemmAMD64Blocks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
@@ -77,7 +78,7 @@ func TestSgemmAMD64Blocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for name, bl := range amd64Drivers() {
 		for _, s := range []struct{ m, n, k int }{
-			{bl.mc + 1, 33, 2*bl.kc + 1}, {13, bl.nc*PanelWidth + 17, bl.kc - 1}, {25, 40, 3*bl.kc - 2},
+			{bl.mc + 1, 33, 2*bl.kc + 1}, {bl.mcWhole + 1, 33, bl.kc + 1}, {13, bl.nc*PanelWidth + 17, bl.kc - 1}, {25, 40, 3*bl.kc - 2},
 		} {
 			for _, epi := range []Epilogue{Store, Accumulate, GELU} {
 				t.Run(fmt.Sprintf("%s/%dx%dx%d/epi=%d", name, s.m, s.n, s.k, epi), func(t *testing.T) {
@@ -102,7 +103,7 @@ func TestSgemmAMD64Blocks(t *testing.T) {
 }
 
 // TestKernelArguments calls the micro-kernels directly on the cases the driver rarely makes:
-// no panels, kc = 0, one row.
+// no panels, kc = 0, one row, prefetching B past the last panel.
 func TestKernelArguments(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	a := randSlice(r, 12*aRowStride)
@@ -122,7 +123,7 @@ func TestKernelArguments(t *testing.T) {
 			}
 		}
 		// kc = 0: c = bias; one row: only row 0 written.
-		bl.kernel(&a[0], &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], 0)
+		bl.kernel(&a[0], &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB)
 		for i := range c {
 			want := orig[i]
 			if i < 48 {
@@ -130,6 +131,16 @@ func TestKernelArguments(t *testing.T) {
 			}
 			if c[i] != want {
 				t.Fatalf("%s: kc=0 rows=1: element %d = %g, want %g", name, i, c[i], want)
+			}
+		}
+		// Prefetching B (past its end, too) changes nothing.
+		want := append([]float32(nil), orig...)
+		bl.kernel(&a[0], &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0)
+		copy(c, orig)
+		bl.kernel(&a[0], &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB)
+		for i := range c {
+			if c[i] != want[i] {
+				t.Fatalf("%s: prefetching B: element %d = %g, want %g", name, i, c[i], want[i])
 			}
 		}
 	}

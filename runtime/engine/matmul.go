@@ -130,6 +130,11 @@ type matmulJob struct {
 	done sync.WaitGroup // the helpers that were handed the job
 }
 
+func (j *matmulJob) help() {
+	j.work()
+	j.done.Done()
+}
+
 // work runs tasks until none is left.
 func (j *matmulJob) work() {
 	g := j.grid
@@ -154,12 +159,68 @@ func (j *matmulJob) work() {
 
 var (
 	freeJobs = make(chan *matmulJob, 64) // jobs to reuse (a sync.Pool would drop them at GC)
-	queue    = make(chan *matmulJob, 256)
+	queue    = make(chan helperJob, 256)
 	helping  struct {
 		sync.Mutex
 		n int
 	}
 )
+
+// helperJob is work handed to the helpers: help takes part in it and signals when done.
+type helperJob interface{ help() }
+
+// parallelJob is one call of parallel in flight.
+type parallelJob struct {
+	n       int
+	fn      func(worker, task int)
+	next    atomic.Int64 // the next task to take
+	workers atomic.Int64 // the next worker id to hand out; the caller is 0
+	done    sync.WaitGroup
+}
+
+var freeParallelJobs = make(chan *parallelJob, 64)
+
+func (j *parallelJob) help() {
+	j.work(int(j.workers.Add(1)))
+	j.done.Done()
+}
+
+func (j *parallelJob) work(worker int) {
+	for {
+		t := int(j.next.Add(1) - 1)
+		if t >= j.n {
+			return
+		}
+		j.fn(worker, t)
+	}
+}
+
+// runParallel runs fn(worker, task) for every task in [0, n) on the calling goroutine (worker
+// 0) and w-1 of the long-lived helpers that MatMul uses (workers 1..w-1).
+func runParallel(n, w int, fn func(worker, task int)) {
+	var j *parallelJob
+	select {
+	case j = <-freeParallelJobs:
+	default:
+		j = new(parallelJob)
+	}
+	j.n, j.fn = n, fn
+	j.next.Store(0)
+	j.workers.Store(0)
+	helpers := w - 1
+	startHelpers(helpers)
+	j.done.Add(helpers)
+	for range helpers {
+		queue <- j
+	}
+	j.work(0)
+	j.done.Wait()
+	j.fn = nil
+	select {
+	case freeParallelJobs <- j:
+	default:
+	}
+}
 
 // startHelpers makes sure that at least n helper goroutines wait on the queue.
 //
@@ -173,8 +234,7 @@ func startHelpers(n int) {
 	for ; helping.n < n; helping.n++ {
 		go func() {
 			for j := range queue {
-				j.work()
-				j.done.Done()
+				j.help()
 			}
 		}()
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vitc-dev/vitc/asm"
@@ -140,5 +141,50 @@ func BenchmarkMatMul(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// TestParallel checks that parallel, on MatMul's helpers, runs every task once with worker
+// ids below GOMAXPROCS, also while other goroutines run MatMul and parallel on the same helpers.
+func TestParallel(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("procs=%d", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			done := make(chan string, 3)
+			for g := range 3 {
+				go func() {
+					r := rand.New(rand.NewPCG(uint64(g), 1))
+					src, w := randFloats(r, 30*40), packPanels(randFloats(r, 50*40), 50, 40)
+					dst := make([]float32, 30*50)
+					for _, n := range []int{0, 1, 2, 3, 17, 100} {
+						runs := make([]int32, n)
+						var bad atomic.Bool
+						parallel(n, func(worker, task int) {
+							if worker < 0 || worker >= procs {
+								bad.Store(true)
+							}
+							runs[task]++
+						})
+						MatMul(dst, src, w, nil, 30, 50, 40, asm.Store)
+						for task, c := range runs {
+							if c != 1 {
+								done <- fmt.Sprintf("n=%d: task %d ran %d times", n, task, c)
+								return
+							}
+						}
+						if bad.Load() {
+							done <- fmt.Sprintf("n=%d: a worker id outside [0, %d)", n, procs)
+							return
+						}
+					}
+					done <- ""
+				}()
+			}
+			for range 3 {
+				if msg := <-done; msg != "" {
+					t.Error(msg)
+				}
+			}
+		})
 	}
 }

@@ -3,8 +3,6 @@ package engine
 import (
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/vitc-dev/vitc/asm"
 )
@@ -65,7 +63,9 @@ func NewRun(a *Arch, w []float32, batch int) *Run {
 
 func workers() int { return runtime.GOMAXPROCS(0) }
 
-// parallel runs fn(worker, task) for every task in [0, n) on up to GOMAXPROCS goroutines.
+// parallel runs fn(worker, task) for every task in [0, n) on up to GOMAXPROCS goroutines:
+// the caller (worker 0) and the helpers that MatMul uses (workers 1..), which are already
+// running, rather than new goroutines per call.
 func parallel(n int, fn func(worker, task int)) {
 	w := min(workers(), n)
 	if w <= 1 {
@@ -74,22 +74,7 @@ func parallel(n int, fn func(worker, task int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(w)
-	for i := 0; i < w; i++ {
-		go func(worker int) {
-			defer wg.Done()
-			for {
-				t := int(next.Add(1) - 1)
-				if t >= n {
-					return
-				}
-				fn(worker, t)
-			}
-		}(i)
-	}
-	wg.Wait()
+	runParallel(n, w, fn)
 }
 
 // Forward runs the architecture's encoder over r.Images, leaving the result in r.Out.
