@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 	"github.com/vitc-dev/vitc/gen/layout"
 	"github.com/vitc-dev/vitc/gen/modelid"
 	"github.com/vitc-dev/vitc/gen/pack"
+	"github.com/vitc-dev/vitc/runtime/atomicfile"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/vit"
 	"github.com/vitc-dev/vitc/runtime/wfile"
@@ -265,27 +265,9 @@ func checkpointSHA256(path string) (string, error) {
 		return "", err
 	}
 	if memo != "" {
-		_ = writeAtomic(memo, []byte(sum))
+		if os.MkdirAll(filepath.Dir(memo), 0o777) == nil {
+			_ = atomicfile.WriteFile(memo, []byte(sum))
+		}
 	}
 	return sum, nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, strings.NewReader(string(data))); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

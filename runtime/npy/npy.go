@@ -26,9 +26,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vitc-dev/vitc/runtime/atomicfile"
 )
 
 // Array is a dense float32 tensor in C (row-major) order. An empty Shape is a 0-d array
@@ -492,52 +493,12 @@ func write(w io.Writer, a *Array) error {
 // same directory, syncs it to disk and renames it over path, so path holds either its old
 // contents or the whole new array, never part of it, even if vitc or the machine stops
 // midway. A new file gets mode 0644; an existing file keeps its mode.
-func WriteFile(path string, a *Array) (err error) {
+func WriteFile(path string, a *Array) error {
 	if err := a.check(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("%s: exists and is not a regular file", path)
-		}
-		mode = st.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return write(w, a) }); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}()
-	if err := write(tmp, a); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Not every system can sync a directory; the file is
-	// complete either way, so a failure here is not an error.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"math"
 
+	"github.com/vitc-dev/vitc/runtime/atomicfile"
 	"github.com/vitc-dev/vitc/runtime/imageio"
 	"github.com/vitc-dev/vitc/runtime/preprocess"
 )
@@ -95,7 +96,7 @@ func cmdAttention(e *env, args []string) error {
 	if err := png.Encode(&buf, pic); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(out, buf.Bytes()); err != nil {
 		return err
 	}
 	best := argmax(shown)

@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vitc-dev/vitc/runtime/atomicfile"
 	"github.com/vitc-dev/vitc/runtime/labels"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/wfile"
@@ -464,7 +465,7 @@ order, as an unsharded run writes them, and prints the summary line of the whole
 			return err
 		}
 	}
-	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(out, buf.Bytes()); err != nil {
 		return err
 	}
 	return printSummary(e, all)

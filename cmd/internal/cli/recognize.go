@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
+	"github.com/vitc-dev/vitc/runtime/atomicfile"
 	"github.com/vitc-dev/vitc/runtime/labels"
 	"github.com/vitc-dev/vitc/runtime/npy"
 )
@@ -185,14 +185,5 @@ func cmdEmbed(e *env, args []string) error {
 	if err := npy.WriteFile(*out, &npy.Array{Shape: []int{len(paths), m.EmbedDim()}, Data: emb}); err != nil {
 		return err
 	}
-	return writeFileAtomic(*out+".paths.txt", []byte(strings.Join(paths, "\n")+"\n"))
-}
-
-// writeFileAtomic writes a file through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o666); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(*out+".paths.txt", []byte(strings.Join(paths, "\n")+"\n"))
 }
