@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/vitc-dev/vitc/gen/checkpoint"
 	"github.com/vitc-dev/vitc/gen/hub"
@@ -248,10 +247,7 @@ func checkpointSHA256(path string) (string, error) {
 		return "", err
 	}
 	abs, _ := filepath.Abs(path)
-	var ino uint64
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = s.Ino
-	}
+	ino := inode(st)
 	key := sha256.Sum256([]byte(abs + "\x00" + strconv.FormatInt(st.Size(), 10) + "\x00" + strconv.FormatInt(st.ModTime().UnixNano(), 10) + "\x00" + strconv.FormatUint(ino, 10)))
 	var memo string
 	if dir, err := CacheDir(); err == nil {

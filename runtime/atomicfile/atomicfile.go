@@ -13,8 +13,13 @@ import (
 // Write creates or replaces path with what fill writes. A new file gets mode 0644; an existing
 // one keeps its mode. When fill or any step fails, the temporary file is removed and path is
 // left as it was.
-func Write(path string, fill func(io.Writer) error) (err error) {
-	mode := os.FileMode(0o644)
+func Write(path string, fill func(io.Writer) error) error {
+	return WriteMode(path, 0o644, fill)
+}
+
+// WriteMode is Write with the mode of a new file, e.g. 0755 for an executable.
+func WriteMode(path string, perm os.FileMode, fill func(io.Writer) error) (err error) {
+	mode := perm
 	if st, err := os.Stat(path); err == nil {
 		if !st.Mode().IsRegular() {
 			return fmt.Errorf("%s: exists and is not a regular file", path)

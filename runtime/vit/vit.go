@@ -36,12 +36,16 @@ type Model struct {
 
 // Open maps a weights file and checks it against the compiled architecture it names: magic,
 // version, size and every tensor's place are checked before any weight is touched.
-func Open(path string) (*Model, error) {
-	f, err := wfile.Open(path)
+func Open(path string) (*Model, error) { return OpenSection(path, 0, -1) }
+
+// OpenSection is Open of a weights file stored inside another file (see wfile.OpenSection),
+// such as the weights `vitc build` appends to a program.
+func OpenSection(path string, off, size int64) (*Model, error) {
+	f, err := wfile.OpenSection(path, off, size)
 	if err != nil {
 		return nil, err
 	}
-	m, err := newModel(f)
+	m, err := New(f)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -49,7 +53,9 @@ func Open(path string) (*Model, error) {
 	return m, nil
 }
 
-func newModel(f *wfile.File) (*Model, error) {
+// New makes a Model of an open weights file after the checks Open describes. The Model owns f
+// from then on (Close closes it); on error f is left open.
+func New(f *wfile.File) (*Model, error) {
 	h := &f.Header
 	name := h.Meta[wfile.KeyArch]
 	a, ok := engine.Lookup(name)

@@ -7,10 +7,11 @@ import (
 	"os"
 )
 
-// mapFile reads the file into memory where mmap is not available.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+// mapFile reads size bytes of the file from offset off into memory where mmap is not
+// available.
+func mapFile(f *os.File, off, size int64) ([]byte, func() error, error) {
 	b := make([]byte, size)
-	if _, err := io.ReadFull(io.NewSectionReader(f, 0, size), b); err != nil {
+	if _, err := io.ReadFull(io.NewSectionReader(f, off, size), b); err != nil {
 		return nil, nil, err
 	}
 	return b, func() error { return nil }, nil

@@ -311,7 +311,13 @@ type File struct {
 }
 
 // Open reads and checks the header, then maps the file.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenSection(path, 0, -1) }
+
+// OpenSection is Open of a weights file stored inside another file: the size bytes at offset
+// off of path (size < 0: up to the end), e.g. the weights that `vitc build` appends to a
+// program. off must be a multiple of the page size (PageAlign is one on every platform vitc
+// builds for), because the section is mapped where it lies.
+func OpenSection(path string, off, size int64) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -324,16 +330,32 @@ func Open(path string) (*File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	h, start, err := ReadHeader(f, st.Size(), path)
+	if size < 0 {
+		size = st.Size() - off
+	}
+	if off < 0 || size < 0 || off > st.Size() || size > st.Size()-off {
+		return nil, fmt.Errorf("%s: the weights at [%d, %d) lie outside the file's %d bytes; the file was cut short", path, off, off+size, st.Size())
+	}
+	if off%int64(os.Getpagesize()) != 0 {
+		return nil, fmt.Errorf("%s: weights at offset %d are not page-aligned", path, off)
+	}
+	h, start, err := ReadHeader(io.NewSectionReader(f, off, size), size, path)
 	if err != nil {
 		return nil, err
 	}
-	m, closer, err := mapFile(f, st.Size())
+	m, closer, err := mapFile(f, off, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: mapping: %v", path, err)
 	}
 	return &File{Path: path, Header: h, DataStart: start, mapping: m, closer: closer}, nil
 }
+
+// PageAlign is an alignment that is a multiple of the page size of every platform vitc runs
+// on (4 KiB, 16 KiB on Apple silicon, 64 KiB on some arm64 Linux kernels).
+const PageAlign = 64 << 10
+
+// Mapped returns the whole file (or section) as mapped: header and data.
+func (f *File) Mapped() []byte { return f.mapping }
 
 // Data returns the data section.
 func (f *File) Data() []byte { return f.mapping[f.DataStart:] }
