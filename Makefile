@@ -17,12 +17,33 @@ COMPARE_OUT     ?= gen/testdata/bench/results.md
 NODE            ?= node
 NPM             ?= npm
 
-.PHONY: all build test js-deps fmt-check vet test-go test-arm64 generate check-generated parity fixtures fuzz clean
+# The architectures with a program of their own (cmd/<arch>, made by go generate).
+ARCH_PROGRAMS   := vits14 vitb14 vitl14 vith14 vith14_448 vith14_476
+RELEASE_TARGETS ?= linux/amd64 linux/arm64 darwin/arm64
+# Static executables: no cgo (pure-Go DNS and user lookups), paths trimmed, symbols stripped.
+STATIC_BUILD     = CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w'
+
+.PHONY: all build test js-deps fmt-check vet test-go test-arm64 generate check-generated parity fixtures fuzz clean release $(ARCH_PROGRAMS)
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/vitc ./cmd/vitc
+
+# make vitl14: the static program that runs the vitl14 models alone (bin/vitl14).
+$(ARCH_PROGRAMS):
+	$(STATIC_BUILD) -o $(BIN)/$@ ./cmd/$@
+
+# make release: vitc and every architecture's program, static, for each of RELEASE_TARGETS,
+# in bin/release/<os>-<arch>/.
+release:
+	@for t in $(RELEASE_TARGETS); do \
+	  set -e; os=$${t%/*}; arch=$${t#*/}; \
+	  for p in vitc $(ARCH_PROGRAMS); do \
+	    echo "$$t $$p"; \
+	    GOOS=$$os GOARCH=$$arch $(STATIC_BUILD) -o $(BIN)/release/$$os-$$arch/$$p ./cmd/$$p; \
+	  done; \
+	done
 
 # The test command: formatting, vet, generated code up to date, the Go tests under the race
 # detector, and a full-size parity run against PyTorch (needs Debian's python3-torch).
@@ -93,6 +114,18 @@ compare: build
 	  $(if $(COMPARE_ITERS),--iters $(COMPARE_ITERS)) --threads $(COMPARE_THREADS) --vitc $(BIN)/vitc --node $(NODE) \
 	  --parity-dir $(PARITY_DIR) --work-dir $(COMPARE_DIR) --out $(COMPARE_OUT) \
 	  --command 'make compare COMPARE_ARCHS="$(COMPARE_ARCHS)" COMPARE_BATCHES="$(COMPARE_BATCHES)"$(if $(COMPARE_ITERS), COMPARE_ITERS=$(COMPARE_ITERS))$(if $(filter-out 2,$(COMPARE_THREADS)), COMPARE_THREADS=$(COMPARE_THREADS))'
+
+# make edge [EDGE_ARCHS="vits14 vitb14"]: one-file deployment against PyTorch in one run: per
+# architecture, vitc build's file (size, forward time, time from process start to the top-5 of a
+# photo, peak RSS) and PyTorch's torch.load + first forward on the same checkpoint (needs
+# python3-torch, python3-torchvision, python3-pil). Writes EDGE_OUT (Markdown).
+EDGE_ARCHS ?= vits14 vitb14
+EDGE_RUNS  ?= 5
+EDGE_OUT   ?= gen/testdata/bench/edge.md
+.PHONY: edge
+edge: build
+	$(PYTHON) gen/testdata/bench/edge.py --archs "$(EDGE_ARCHS)" --runs $(EDGE_RUNS) --vitc $(BIN)/vitc \
+	  --parity-dir $(PARITY_DIR) --out $(EDGE_OUT) --command 'make edge EDGE_ARCHS="$(EDGE_ARCHS)"'
 
 # Rewrite the small test fixtures (checked in) from our reference ViT.
 fixtures:

@@ -3,4 +3,4 @@
 // another architecture into vitc, add it to the list below (e.g. vitb14@448).
 package compiled
 
-//go:generate go run ../cmd/vitcgen -o . vits14 vitb14 vitl14 vith14 vith14@448 vith14@476
+//go:generate go run ../cmd/vitcgen -cmd ../cmd -o . vits14 vitb14 vitl14 vith14 vith14@448 vith14@476

@@ -5,4 +5,4 @@
 // golden-file test of the generator compares against them.
 package testarch
 
-//go:generate go run ../../cmd/vitcgen -o . name=tiny,embed=32,depth=2,heads=2,image=42 name=tiny@56,embed=32,depth=2,heads=2,image=56 name=odd,embed=24,depth=3,heads=3,image=56,mlp=96
+//go:generate go run ../../cmd/vitcgen -cmd ../../cmd/internal/testarch -o . name=tiny,embed=32,depth=2,heads=2,image=42 name=tiny@56,embed=32,depth=2,heads=2,image=56 name=odd,embed=24,depth=3,heads=3,image=56,mlp=96

@@ -2787,6 +2787,7 @@ func init() {
 		MLP:        MLP,
 		Name:       Name,
 		Patch:      Patch,
+		Program:    "github.com/vitc-dev/vitc/cmd/vith14",
 		Tensors:    tensors,
 	})
 }

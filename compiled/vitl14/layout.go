@@ -2115,6 +2115,7 @@ func init() {
 		MLP:        MLP,
 		Name:       Name,
 		Patch:      Patch,
+		Program:    "github.com/vitc-dev/vitc/cmd/vitl14",
 		Tensors:    tensors,
 	})
 }

@@ -1107,6 +1107,7 @@ func init() {
 		MLP:        MLP,
 		Name:       Name,
 		Patch:      Patch,
+		Program:    "github.com/vitc-dev/vitc/cmd/vits14",
 		Tensors:    tensors,
 	})
 }

@@ -31,14 +31,16 @@ const GenVersion = 1
 // Tool is the generator's name in the headers of the files it writes.
 const Tool = "vitcgen"
 
-// Generate returns the files of the package for c: file name → contents.
-func Generate(c arch.Config) (map[string][]byte, error) {
+// Generate returns the files of the package for c: file name → contents. program is the
+// import path of the program that links c alone (see ProgramFile), "" when there is none;
+// `vitc build` builds it.
+func Generate(c arch.Config, program string) (map[string][]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	es := layout.Encoder(c)
 	files := map[string][]byte{}
-	for name, f := range map[string]*File{"layout.go": layoutFile(c, es), "forward.go": forwardFile(c, es)} {
+	for name, f := range map[string]*File{"layout.go": layoutFile(c, es, program), "forward.go": forwardFile(c, es)} {
 		var buf bytes.Buffer
 		if err := f.Render(&buf); err != nil {
 			return nil, fmt.Errorf("generating %s/%s: %v", c.Package(), name, err)
@@ -57,7 +59,7 @@ func newFile(c arch.Config) *File {
 	return f
 }
 
-func layoutFile(c arch.Config, es []layout.Entry) *File {
+func layoutFile(c arch.Config, es []layout.Entry, program string) *File {
 	f := newFile(c)
 	f.PackageComment(fmt.Sprintf("// Package %s is the compiled forward pass of %s: %d tokens of width %d through %d blocks\n"+
 		"// of %d heads (%d-pixel images in %d-pixel patches, MLP width %d). Importing it registers the\n"+
@@ -121,7 +123,7 @@ func layoutFile(c arch.Config, es []layout.Entry) *File {
 			Id("Name"): Id("Name"), Id("Embed"): Id("Embed"), Id("Depth"): Id("Depth"), Id("Heads"): Id("Heads"),
 			Id("Image"): Id("Image"), Id("Patch"): Id("Patch"), Id("MLP"): Id("MLP"),
 			Id("Layout"): Lit(layout.Name), Id("LayoutHash"): Id("LayoutHash"), Id("Tensors"): Id("tensors"),
-			Id("FLOPs"): Id("FLOPs"), Id("Forward"): Id("forward"),
+			Id("FLOPs"): Id("FLOPs"), Id("Forward"): Id("forward"), Id("Program"): Lit(program),
 		})),
 	)
 	return f

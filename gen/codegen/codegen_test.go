@@ -17,8 +17,9 @@ var update = flag.Bool("update", false, "rewrite the generated packages under co
 // generateDirs are the directories whose generate.go lists architectures for vitcgen.
 var generateDirs = []string{"../../compiled", "../../compiled/testarch"}
 
-// specs reads the architectures from a directory's //go:generate line.
-func specs(t *testing.T, dir string) []string {
+// specs reads the architectures and the -cmd directory (relative to dir, "" if none) from a
+// directory's //go:generate line.
+func specs(t *testing.T, dir string) (list []string, cmdDir string) {
 	src, err := os.ReadFile(filepath.Join(dir, "generate.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -27,14 +28,17 @@ func specs(t *testing.T, dir string) []string {
 		if rest, ok := strings.CutPrefix(line, "//go:generate "); ok {
 			f := strings.Fields(rest)
 			for i, w := range f {
+				if w == "-cmd" && i+1 < len(f) {
+					cmdDir = filepath.Join(dir, f[i+1])
+				}
 				if w == "-o" && i+2 < len(f) {
-					return f[i+2:]
+					return f[i+2:], cmdDir
 				}
 			}
 		}
 	}
 	t.Fatalf("%s/generate.go has no //go:generate line with -o", dir)
-	return nil
+	return nil, ""
 }
 
 // TestGoldenPackages is the golden-file test: every committed generated package, the tiny
@@ -42,12 +46,16 @@ func specs(t *testing.T, dir string) []string {
 // (or go generate ./...) after changing the generator.
 func TestGoldenPackages(t *testing.T) {
 	for _, dir := range generateDirs {
-		list := specs(t, dir)
+		list, cmdDir := specs(t, dir)
 		if *update {
-			if err := WriteAll(dir, list); err != nil {
+			if err := WriteAll(dir, cmdDir, list); err != nil {
 				t.Fatal(err)
 			}
 			continue
+		}
+		base, err := importPath(dir)
+		if err != nil {
+			t.Fatal(err)
 		}
 		var pkgs []string
 		for _, s := range list {
@@ -56,17 +64,26 @@ func TestGoldenPackages(t *testing.T) {
 				t.Fatal(err)
 			}
 			pkgs = append(pkgs, c.Package())
-			files, err := Generate(c)
+			program := ""
+			if cmdDir != "" {
+				cmdBase, err := importPath(cmdDir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				program = cmdBase + "/" + c.Package()
+				main, err := ProgramFile(c, base+"/"+c.Package())
+				if err != nil {
+					t.Fatal(err)
+				}
+				compare(t, filepath.Join(cmdDir, c.Package(), "main.go"), main)
+			}
+			files, err := Generate(c, program)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for name, want := range files {
 				compare(t, filepath.Join(dir, c.Package(), name), want)
 			}
-		}
-		base, err := importPath(dir)
-		if err != nil {
-			t.Fatal(err)
 		}
 		sort.Strings(pkgs)
 		all, err := AllFile(base, pkgs)
@@ -99,11 +116,11 @@ func compare(t *testing.T, path string, want []byte) {
 // TestDeterministic: generating twice gives the same bytes.
 func TestDeterministic(t *testing.T) {
 	c, _ := arch.Parse("vith14@476")
-	a, err := Generate(c)
+	a, err := Generate(c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Generate(c)
+	b, _ := Generate(c, "")
 	for n := range a {
 		if !bytes.Equal(a[n], b[n]) {
 			t.Errorf("%s differs between two runs", n)
@@ -115,7 +132,7 @@ func TestDeterministic(t *testing.T) {
 // quick (STYLE.md: under ~1k statements).
 func TestFunctionSize(t *testing.T) {
 	c, _ := arch.Parse("vith14@476")
-	files, _ := Generate(c)
+	files, _ := Generate(c, "")
 	for name, src := range files {
 		n := 0
 		for _, line := range strings.Split(string(src), "\n") {

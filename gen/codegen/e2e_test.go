@@ -77,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Generate(c)
+	files, err := Generate(c, "")
 	if err != nil {
 		t.Fatal(err)
 	}

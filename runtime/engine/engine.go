@@ -46,6 +46,7 @@ type Arch struct {
 	Tensors                                []wfile.Tensor // the encoder's tensors, in file order
 	FLOPs                                  int64          // per image, encoder only
 	Forward                                func(r *Run)   // the encoder forward pass
+	Program                                string         // import path of the program that links this architecture alone ("" if none)
 }
 
 // Grid is the number of patches along a side.

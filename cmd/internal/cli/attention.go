@@ -27,7 +27,7 @@ or one head with --head. Every map is normalised to its own minimum (black) and 
 func cmdAttention(e *env, args []string) error {
 	fs := e.flags("attention", attentionUsage)
 	var mf modelFlags
-	mf.registerDefault(fs, true)
+	mf.registerDefault(e, fs, true)
 	var out string
 	fs.StringVar(&out, "output", "", "where to write the picture (.png)")
 	fs.StringVar(&out, "o", "", "short for --output")

@@ -19,7 +19,7 @@ import (
 func cmdBench(e *env, args []string) error {
 	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels]")
 	var mf modelFlags
-	mf.register(fs)
+	mf.register(e, fs)
 	archName := fs.String("arch", "", "benchmark this compiled architecture with random weights instead of a model (e.g. vitb14)")
 	batch := fs.Int("batch", 1, "images per forward pass")
 	iters := fs.Int("iters", 5, "timed forward passes, after one warm-up pass")
@@ -28,7 +28,7 @@ func cmdBench(e *env, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	if (mf.model == "") == (*archName == "") {
+	if mf.given(e) == (*archName != "") {
 		return usagef("give --model or --arch")
 	}
 	if *batch <= 0 || *iters <= 0 {

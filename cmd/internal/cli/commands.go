@@ -16,7 +16,7 @@ import (
 func cmdCompile(e *env, args []string) error {
 	fs := e.flags("compile", "--model CHECKPOINT -o FILE [--image N] [--heads N] [--name NAME]")
 	var mf modelFlags
-	mf.register(fs)
+	mf.register(e, fs)
 	out := fs.String("o", "", "weights file to write (safetensors)")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -60,7 +60,7 @@ func kindOf(m *pack.Model) string {
 func cmdRun(e *env, args []string) error {
 	fs := e.flags("run", "--model MODEL --input x.npy --output y.npy [--embeddings] [--batch N]")
 	var mf modelFlags
-	mf.register(fs)
+	mf.register(e, fs)
 	in := fs.String("input", "", "float32 images, N×3×S×S, normalised (.npy)")
 	outPath := fs.String("output", "", "where to write N×classes logits, or N×D embeddings (.npy)")
 	embeddings := fs.Bool("embeddings", false, "write class-token embeddings even for a finetuned model")
@@ -109,7 +109,7 @@ func cmdRun(e *env, args []string) error {
 func cmdInspect(e *env, args []string) error {
 	fs := e.flags("inspect", "[--tensors] FILE | --model MODEL")
 	var mf modelFlags
-	mf.register(fs)
+	mf.register(e, fs)
 	tensors := fs.Bool("tensors", false, "list every tensor")
 	if err := e.parse(fs, args); err != nil {
 		return err

@@ -145,7 +145,7 @@ func cmdEval(e *env, args []string) error {
 	}
 	fs := e.flags("eval", evalUsage)
 	var mf modelFlags
-	mf.registerDefault(fs, true)
+	mf.registerDefault(e, fs, true)
 	dir := fs.String("val-data", "", "the validation folder, in ImageFolder layout (required)")
 	inputSize := fs.Int("input-size", 0, "test_model.py's --input_size (default: the model's image size; another size needs a model compiled for it, --image)")
 	batch := fs.Int("batch-size", 64, "images per forward pass")

@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/vitc-dev/vitc/gen/compile"
+	"github.com/vitc-dev/vitc/gen/modelid"
 	"github.com/vitc-dev/vitc/runtime/labels"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/vit"
@@ -17,41 +20,99 @@ type modelFlags struct {
 	opt   compile.Options
 }
 
-func (m *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.model, "model", "", "model id (e.g. vits14_1.0_1), checkpoint (.pth) or compiled weights file")
+func (m *modelFlags) register(e *env, fs *flag.FlagSet) {
+	usage := "model id (e.g. vits14_1.0_1), checkpoint (.pth) or compiled weights file"
+	switch {
+	case e.prog.bundle != nil:
+		usage = "not used: this file runs the model built into it, " + e.prog.bundle.Describe()
+	case e.prog.arch != "":
+		usage = fmt.Sprintf("%s model id (e.g. %s_1.0_1), checkpoint (.pth) or compiled weights file", e.prog.arch, e.prog.arch)
+	}
+	fs.StringVar(&m.model, "model", "", usage)
 	fs.BoolVar(&m.opt.Finetuned, "finetuned", false, "with a model id: the checkpoint finetuned on ImageNet (default: the MAE-pretrained one)")
 	fs.IntVar(&m.opt.Image, "image", 0, "compile for this image size (the position embeddings are interpolated); default: the checkpoint's")
 	fs.IntVar(&m.opt.Heads, "heads", 0, "attention heads, for checkpoints that do not say (default: from args.model or the hub's table)")
 	fs.StringVar(&m.opt.Name, "name", "", "architecture name to compile as (default: derived, e.g. vith14@448)")
 }
 
+// given reports whether there is a model to load: --model, or the one built into this file.
+func (m *modelFlags) given(e *env) bool { return m.model != "" || e.prog.bundle != nil }
+
+// check refuses, before anything is downloaded, a model this program cannot run.
+func (m *modelFlags) check(e *env) error {
+	if b := e.prog.bundle; b != nil {
+		if m.model != "" || m.opt.Image != 0 || m.opt.Heads != 0 || m.opt.Name != "" {
+			return usagef("this file runs only the model built into it, %s: drop --model, --image, --heads and --name", b.Describe())
+		}
+		return nil
+	}
+	if m.model == "" {
+		return usagef("--model is required")
+	}
+	if a := e.prog.arch; a != "" && modelid.LooksLikeID(m.model) {
+		if id, err := modelid.Parse(m.model); err == nil && id.Arch != a {
+			return fmt.Errorf("%s is a %s model; %s runs %s models only: use vitc, or the %s program", m.model, id.Arch, e.prog.name, a, strings.ReplaceAll(id.Arch, "@", "_"))
+		}
+	}
+	return nil
+}
+
 // resolve turns --model into a local file, downloading a model id if needed.
 func (m *modelFlags) resolve(e *env) (string, error) {
-	if m.model == "" {
-		return "", usagef("--model is required")
+	if err := m.check(e); err != nil {
+		return "", err
 	}
 	m.opt.Progress = e.progress()
 	return compile.Resolve(context.Background(), m.model, m.opt)
 }
 
-// load opens the model, downloading and compiling through the caches first.
+// load opens the model, downloading and compiling through the caches first; in a bundle, it
+// opens the weights built into the file.
 func (m *modelFlags) load(e *env) (*vit.Model, error) {
-	if m.model == "" {
-		return nil, usagef("--model is required")
+	if err := m.check(e); err != nil {
+		return nil, err
+	}
+	if b := e.prog.bundle; b != nil {
+		return b.Open(e.prog.arch)
 	}
 	m.opt.Progress = e.progress()
-	return compile.Load(context.Background(), m.model, m.opt)
+	model, err := compile.Load(context.Background(), m.model, m.opt)
+	if err != nil {
+		return nil, err
+	}
+	if a := e.prog.arch; a != "" && model.Arch().Name != a {
+		model.Close()
+		return nil, fmt.Errorf("%s is a %s model; %s runs %s models only: use vitc", m.model, model.Arch().Name, e.prog.name, a)
+	}
+	return model, nil
 }
 
 // progress shows long work on stderr: a bar on a terminal, plain lines otherwise.
 func (e *env) progress() progress.Factory { return progress.New(e.stderr) }
 
+// defaultModel is the model of the commands that work on photos when --model is not given:
+// DefaultModel in vitc, the architecture's model on all the data in its program, the built-in
+// one in a bundle ("" stands for it).
+func (e *env) defaultModel() string {
+	switch {
+	case e.prog.bundle != nil:
+		return ""
+	case e.prog.arch == "":
+		return DefaultModel
+	case slices.Contains(modelid.Archs, e.prog.arch):
+		return modelid.ID{Arch: e.prog.arch, Fraction: "1.0", Seed: 1}.String()
+	}
+	return ""
+}
+
 // registerDefault is register with a default model: the commands that work on photos run
-// DefaultModel unless told otherwise, finetuned when they need its classifier.
-func (m *modelFlags) registerDefault(fs *flag.FlagSet, finetuned bool) {
-	m.register(fs)
-	m.model = DefaultModel
-	fs.Lookup("model").DefValue = DefaultModel
+// the program's default model unless told otherwise, finetuned when they need its classifier.
+func (m *modelFlags) registerDefault(e *env, fs *flag.FlagSet, finetuned bool) {
+	m.register(e, fs)
+	m.model = e.defaultModel()
+	if m.model != "" {
+		fs.Lookup("model").DefValue = m.model
+	}
 	if finetuned {
 		m.opt.Finetuned = true
 		fs.Lookup("finetuned").DefValue = "true"

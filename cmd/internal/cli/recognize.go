@@ -59,7 +59,7 @@ type classified struct {
 func cmdClassify(e *env, args []string) error {
 	fs := e.flags("classify", "[--model MODEL] [--top K] [--json] IMG|DIR...")
 	var mf modelFlags
-	mf.registerDefault(fs, true)
+	mf.registerDefault(e, fs, true)
 	top := fs.Int("top", 5, "how many classes to show per image")
 	asJSON := fs.Bool("json", false, "print JSON: [{path, top: [{index, wnid, label, probability}]}]")
 	batch := fs.Int("batch", 8, "images per forward pass")
@@ -149,7 +149,7 @@ func topK(logits []float32, k int) []prediction {
 func cmdEmbed(e *env, args []string) error {
 	fs := e.flags("embed", "[--model MODEL] --output F.npy IMG|DIR...")
 	var mf modelFlags
-	mf.registerDefault(fs, false)
+	mf.registerDefault(e, fs, false)
 	out := fs.String("output", "", "where to write the N×D class-token embeddings (.npy); the image paths go to F.npy.paths.txt, one per row")
 	batch := fs.Int("batch", 8, "images per forward pass")
 	if err := e.parse(fs, args); err != nil {

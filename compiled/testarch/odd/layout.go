@@ -501,6 +501,7 @@ func init() {
 		MLP:        MLP,
 		Name:       Name,
 		Patch:      Patch,
+		Program:    "github.com/vitc-dev/vitc/cmd/internal/testarch/odd",
 		Tensors:    tensors,
 	})
 }

@@ -267,6 +267,7 @@ func init() {
 		MLP:        MLP,
 		Name:       Name,
 		Patch:      Patch,
+		Program:    "github.com/vitc-dev/vitc/cmd/internal/testarch/tiny_56",
 		Tensors:    tensors,
 	})
 }

@@ -11,6 +11,11 @@
             --iters N [--threads 2] [--input X.npy --logits Y.npy]
         torch.set_num_threads(T), inference_mode, one warm-up then N timed forward passes; prints one
         JSON line {"times_ms": [...], ...}; --logits writes the warm-up pass's output
+    /usr/bin/python3 gen/testdata/bench/torch_ref.py first --arch vits14 --checkpoint CKPT --photo IMG
+            [--threads 2]
+        what a PyTorch user runs to classify one photo: import torch, build the model, torch.load +
+        load_state_dict, test_model.py's transform (PIL + torchvision), one forward pass; prints the
+        top-5 class indices as one JSON line (make edge times the whole process)
     /usr/bin/python3 gen/testdata/bench/torch_ref.py sgemm [--n 2048] [--iters 10] [--threads T]
         torch.mm on two N x N float32 matrices (OpenBLAS sgemm for Debian's torch); JSON line
 
@@ -109,6 +114,21 @@ def cmd_time(a):
                       'openblas_threads': os.environ.get('OPENBLAS_NUM_THREADS')}))
 
 
+def cmd_first(a):
+    from PIL import Image
+    from torchvision import transforms
+    torch.set_num_threads(a.threads)
+    model, image = build(a.arch, a.checkpoint)
+    tf = transforms.Compose([
+        transforms.Resize(image + 32, interpolation=transforms.InterpolationMode.BICUBIC),
+        transforms.CenterCrop(image), transforms.ToTensor(),
+        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
+    x = tf(Image.open(a.photo).convert('RGB')).unsqueeze(0)
+    with torch.inference_mode():
+        y = model(x)[0]
+    print(json.dumps({'top5': y.topk(5).indices.tolist()}))
+
+
 def cmd_sgemm(a):
     torch.set_num_threads(a.threads)
     g = torch.Generator()
@@ -148,6 +168,12 @@ def main():
         else:
             p.add_argument('--iters', type=int, default=5)
         p.set_defaults(fn=fn)
+    p = sub.add_parser('first')
+    p.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--photo', required=True)
+    p.add_argument('--threads', type=int, default=2)
+    p.set_defaults(fn=cmd_first)
     p = sub.add_parser('sgemm')
     p.add_argument('--n', type=int, default=2048)
     p.add_argument('--iters', type=int, default=10)

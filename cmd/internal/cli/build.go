@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/vitc-dev/vitc/gen/build"
+	"github.com/vitc-dev/vitc/gen/compile"
+	"github.com/vitc-dev/vitc/gen/modelid"
+	"github.com/vitc-dev/vitc/runtime/bundle"
+	"github.com/vitc-dev/vitc/runtime/engine"
+	"github.com/vitc-dev/vitc/runtime/progress"
+	"github.com/vitc-dev/vitc/runtime/wfile"
+)
+
+func cmdBuild(e *env, args []string) error {
+	fs := e.flags("build", "--model MODEL [--finetuned] [--target GOOS/GOARCH] -o FILE")
+	var mf modelFlags
+	mf.register(e, fs)
+	target := fs.String("target", runtime.GOOS+"/"+runtime.GOARCH, "the platform the file runs on: linux/amd64, linux/arm64, darwin/arm64, ...")
+	out := fs.String("o", "", "the executable to write")
+	src := fs.String("src", "", "vitc's source tree, to link the program from (default: $VITC_SRC, the module above the current directory, or the Go module cache's copy of this vitc)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("-o FILE is required")
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	path, err := mf.resolve(e)
+	if err != nil {
+		return err
+	}
+	kind, err := compile.Sniff(path)
+	if err != nil {
+		return err
+	}
+	weights := path
+	if kind != compile.Weights {
+		res, err := compile.Cached(path, mf.opt)
+		if err != nil {
+			return err
+		}
+		weights = res.Path
+	}
+	wf, err := wfile.Open(weights)
+	if err != nil {
+		return err
+	}
+	archName := wf.Header.Meta[wfile.KeyArch]
+	wf.Close()
+	a, ok := engine.Lookup(archName)
+	if !ok || a.Program == "" {
+		return fmt.Errorf("%s: architecture %s has no program in this vitc; add it to compiled/generate.go, run go generate ./... and rebuild vitc", mf.model, archName)
+	}
+
+	tmp, err := os.MkdirTemp("", "vitc-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	prog := filepath.Join(tmp, "program")
+	if err := build.Program(context.Background(), a.Program, prog, build.Options{Target: *target, Src: *src, Log: e.stderr}); err != nil {
+		return err
+	}
+	m := bundle.Manifest{Model: mf.model, Target: *target}
+	if modelid.LooksLikeID(mf.model) {
+		m.Finetuned = mf.opt.Finetuned
+	} else {
+		m.Model = filepath.Base(mf.model)
+	}
+	st, err := os.Stat(weights)
+	if err != nil {
+		return err
+	}
+	r := e.progress()("appending the weights", st.Size(), progress.Bytes)
+	written, err := build.Bundle(*out, prog, weights, m, r.Add)
+	r.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s: the %s program for %s (%.1f MB) with the weights of %s (%.1f MB)\n",
+		*out, archName, written.Target, float64(written.Offset)/1e6, written.Describe(), float64(written.Size)/1e6)
+	fmt.Fprintf(e.stdout, "run it with nothing else present: %s classify PHOTO...\n", *out)
+	return nil
+}
