@@ -101,6 +101,7 @@ func Use(name string) error {
 	}
 	active = v
 	useRows(name)
+	useLowp(name) // GemmBF16 and GemmInt8 (see lowp.go)
 	return nil
 }
 
