@@ -127,6 +127,16 @@ edge: build
 	$(PYTHON) gen/testdata/bench/edge.py --archs "$(EDGE_ARCHS)" --runs $(EDGE_RUNS) --vitc $(BIN)/vitc \
 	  --parity-dir $(PARITY_DIR) --out $(EDGE_OUT) --command 'make edge EDGE_ARCHS="$(EDGE_ARCHS)"'
 
+# make quality [QUALITY_ARCHS="vits14 vitb14 vitl14"]: vitc quality (bf16 and int8 against
+# float32: agreement, logit errors, speed, size) per architecture on the random-weight finetuned
+# checkpoints and the photographs of runtime/imageio/testdata. Writes QUALITY_OUT (Markdown).
+QUALITY_ARCHS ?= vits14 vitb14 vitl14
+QUALITY_OUT   ?= gen/testdata/bench/quality.md
+.PHONY: quality
+quality: build
+	$(PYTHON) gen/testdata/bench/quality.py --archs "$(QUALITY_ARCHS)" --vitc $(BIN)/vitc \
+	  --parity-dir $(PARITY_DIR) --out $(QUALITY_OUT) --command 'make quality QUALITY_ARCHS="$(QUALITY_ARCHS)"'
+
 # Rewrite the small test fixtures (checked in) from our reference ViT.
 fixtures:
 	$(PYTHON) gen/testdata/make_fixtures.py

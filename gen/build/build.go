@@ -5,6 +5,7 @@ package build
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,7 @@ func Bundle(out, programPath, weightsPath string, m bundle.Manifest, progress fu
 	}
 	m.Arch = wf.Header.Meta[wfile.KeyArch]
 	m.DataSHA256 = wf.Header.Meta[wfile.KeyDataSHA256]
+	m.DType = cmp.Or(wf.Header.Meta[wfile.KeyDType], "f32")
 	wf.Close()
 	prog, err := os.Open(programPath)
 	if err != nil {

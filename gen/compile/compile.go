@@ -8,6 +8,7 @@
 package compile
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,10 +21,10 @@ import (
 
 	"github.com/vitc-dev/vitc/gen/checkpoint"
 	"github.com/vitc-dev/vitc/gen/hub"
-	"github.com/vitc-dev/vitc/gen/layout"
 	"github.com/vitc-dev/vitc/gen/modelid"
 	"github.com/vitc-dev/vitc/gen/pack"
 	"github.com/vitc-dev/vitc/runtime/atomicfile"
+	"github.com/vitc-dev/vitc/runtime/engine"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/vit"
 	"github.com/vitc-dev/vitc/runtime/wfile"
@@ -35,6 +36,7 @@ type Options struct {
 	Image     int    // compile for this image size (position embeddings interpolated); 0: the checkpoint's
 	Heads     int    // attention heads for checkpoints that do not say; 0: from args.model or the hub's table
 	Name      string // architecture name to compile as; "": derived (e.g. "vith14@448")
+	DType     string // precision of the blocks' matrices: engine.F32 (also ""), BF16 or Int8
 
 	Hub      *hub.Client      // for model ids; nil: hub.NewFromEnv()
 	Progress progress.Factory // how to show downloads and compilation; nil: nothing
@@ -43,6 +45,9 @@ type Options struct {
 func (o Options) pack() pack.Options {
 	return pack.Options{Image: o.Image, Heads: o.Heads, Name: o.Name}
 }
+
+// dtype is the precision asked for, engine.F32 by default.
+func (o Options) dtype() string { return cmp.Or(o.DType, engine.F32) }
 
 // compiles reports whether any compile option is set.
 func (o Options) compiles() bool { return o.pack() != pack.Options{} }
@@ -121,7 +126,10 @@ func Cached(ckpt string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	return compileTo(ckpt, opt, func(m *pack.Model, sum string) (string, bool, error) {
-		hash := layout.Hash(layout.Encoder(m.Config))
+		_, hash, err := pack.Table(m)
+		if err != nil {
+			return "", false, err
+		}
 		name := fmt.Sprintf("%s-%s-v%d-%.12s.safetensors", sum, strings.ReplaceAll(m.Config.Name, "/", "_"), wfile.Version, hash)
 		path := filepath.Join(dir, "weights", name)
 		if _, err := os.Stat(path); err == nil {
@@ -146,6 +154,10 @@ func compileTo(ckpt string, opt Options, target func(m *pack.Model, sum string) 
 	if err != nil {
 		return nil, err
 	}
+	if err := engine.CheckDType(opt.dtype()); err != nil {
+		return nil, err
+	}
+	m.DType = opt.dtype()
 	sum, err := checkpointSHA256(ckpt)
 	if err != nil {
 		return nil, err
@@ -209,7 +221,12 @@ func Load(ctx context.Context, name string, opt Options) (*vit.Model, error) {
 		if opt.compiles() {
 			return nil, fmt.Errorf("%s is already compiled: --image, --heads and --name apply to checkpoints", path)
 		}
-		return vit.Open(path)
+		m, err := vit.Open(path)
+		if err == nil && opt.DType != "" && m.DType() != opt.dtype() {
+			m.Close()
+			return nil, fmt.Errorf("%s is compiled in %s, not %s: compile the checkpoint again with --dtype %s", path, m.DType(), opt.dtype(), opt.dtype())
+		}
+		return m, err
 	}
 	res, err := Cached(path, opt)
 	if err != nil {

@@ -39,6 +39,7 @@ type Model struct {
 	Head        Head
 	FromArgs    bool     // whether the architecture came from args.model
 	Ignored     []string // checkpoint keys not used (e.g. the MAE decoder), sorted
+	DType       string   // precision to write the blocks' matrices in (engine.F32, BF16, Int8); "" is F32
 }
 
 // Finetuned reports whether the model has a classifier.

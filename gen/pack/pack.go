@@ -2,6 +2,7 @@ package pack
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,10 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unsafe"
 
+	"github.com/vitc-dev/vitc/asm"
 	"github.com/vitc-dev/vitc/gen/checkpoint"
 	"github.com/vitc-dev/vitc/gen/interp"
 	"github.com/vitc-dev/vitc/gen/layout"
+	"github.com/vitc-dev/vitc/runtime/engine"
 	"github.com/vitc-dev/vitc/runtime/wfile"
 )
 
@@ -45,10 +49,47 @@ func Write(ck *checkpoint.Checkpoint, m *Model, src Source, path string, progres
 	})
 }
 
-// write writes the weights file of m, asking data for each tensor in file order.
-func write(m *Model, src Source, path string, progress Progress, data func(layout.Entry) ([]float32, error)) (err error) {
-	es := layout.Full(m.Config, m.Classes)
+// Table is the tensor table of m's weights file, in m.DType, and the layout hash of its
+// encoder part (what runtime/vit checks a file against).
+func Table(m *Model) (tensors []wfile.Tensor, encoderHash string, err error) {
 	c := m.Config
+	dtype := cmp.Or(m.DType, engine.F32)
+	es := layout.Full(c, m.Classes)
+	if dtype == engine.F32 {
+		return layout.Tensors(es), layout.Hash(layout.Encoder(c)), nil
+	}
+	a := &engine.Arch{Name: c.Name, Layout: layout.Name, Tensors: layout.Tensors(layout.Encoder(c))}
+	enc, err := a.Table(dtype)
+	if err != nil {
+		return nil, "", err
+	}
+	var all []wfile.Tensor
+	for _, t := range enc {
+		if !strings.HasPrefix(t.Name, wfile.PadPrefix) {
+			all = append(all, t)
+		}
+	}
+	for _, e := range es {
+		if strings.HasPrefix(e.Name, "head.") {
+			all = append(all, e.Tensor)
+		}
+	}
+	return wfile.Plan(all), wfile.TableHash(layout.Name, enc), nil
+}
+
+// write writes the weights file of m, asking data for each float32 tensor of the layout
+// (gen/layout) in file order; the blocks' matrices are converted to m.DType.
+func write(m *Model, src Source, path string, progress Progress, data func(layout.Entry) ([]float32, error)) (err error) {
+	c := m.Config
+	dtype := cmp.Or(m.DType, engine.F32)
+	tensors, hash, err := Table(m)
+	if err != nil {
+		return err
+	}
+	entries := map[string]layout.Entry{}
+	for _, e := range layout.Full(c, m.Classes) {
+		entries[e.Name] = e
+	}
 	meta := map[string]string{
 		wfile.KeyMagic:        wfile.MagicValue,
 		wfile.KeyVersion:      strconv.Itoa(wfile.Version),
@@ -61,7 +102,8 @@ func write(m *Model, src Source, path string, progress Progress, data func(layou
 		wfile.KeyMLP:          strconv.Itoa(c.MLP),
 		wfile.KeyClasses:      strconv.Itoa(m.Classes),
 		wfile.KeyLayout:       layout.Name,
-		wfile.KeyLayoutHash:   layout.Hash(layout.Encoder(c)),
+		wfile.KeyLayoutHash:   hash,
+		wfile.KeyDType:        dtype,
 		wfile.KeySource:       src.Name,
 		wfile.KeySourceSHA256: src.SHA256,
 		wfile.KeySourceImage:  strconv.Itoa(m.SourceImage),
@@ -69,7 +111,7 @@ func write(m *Model, src Source, path string, progress Progress, data func(layou
 		// the header keeps its size.
 		wfile.KeyDataSHA256: strings.Repeat("0", 64),
 	}
-	hdr := wfile.Header{Meta: meta, Tensors: layout.Tensors(es)}
+	hdr := wfile.Header{Meta: meta, Tensors: tensors}
 	prefix, err := wfile.Encode(hdr)
 	if err != nil {
 		return err
@@ -96,17 +138,41 @@ func write(m *Model, src Source, path string, progress Progress, data func(layou
 	w := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
 	total := hdr.DataSize()
 	var done int64
-	for _, e := range es {
-		var values []float32
-		if e.Kind != layout.Pad {
-			if values, err = data(e); err != nil {
-				return err
+	var scales []float32 // of the last int8 matrix, written after it
+	var sums []int32
+	for _, t := range tensors {
+		var err error
+		switch e, ok := entries[strings.TrimSuffix(strings.TrimSuffix(t.Name, engine.ScaleSuffix), engine.SumSuffix)]; {
+		case strings.HasPrefix(t.Name, wfile.PadPrefix):
+			_, err = w.Write(make([]byte, t.Size()))
+		case !ok:
+			return fmt.Errorf("internal error: no layout entry for %s", t.Name)
+		case strings.HasSuffix(t.Name, engine.ScaleSuffix):
+			err = writeWords(w, t, len(scales), func(i int) uint32 { return math.Float32bits(scales[i]) })
+		case strings.HasSuffix(t.Name, engine.SumSuffix):
+			err = writeWords(w, t, len(sums), func(i int) uint32 { return uint32(sums[i]) })
+		default:
+			values, derr := data(e)
+			if derr != nil {
+				return derr
+			}
+			switch t.DType {
+			case "F32":
+				err = writeWords(w, t, len(values), func(i int) uint32 { return math.Float32bits(values[i]) })
+			case "BF16":
+				err = writeBF16(w, t, asm.PackBF16(UnpackPanels(values, e.N, e.K), e.N, e.K))
+			case "I8":
+				var q []int8
+				q, scales, sums = asm.PackInt8(UnpackPanels(values, e.N, e.K), e.N, e.K)
+				err = writeI8(w, t, q)
+			default:
+				return fmt.Errorf("internal error: %s has dtype %s", t.Name, t.DType)
 			}
 		}
-		if err := writeTensor(w, e, values); err != nil {
+		if err != nil {
 			return fmt.Errorf("writing %s: %v", tmp, err)
 		}
-		done += e.Size()
+		done += t.Size()
 		if progress != nil {
 			progress(done, total)
 		}
@@ -137,26 +203,42 @@ func write(m *Model, src Source, path string, progress Progress, data func(layou
 	return nil
 }
 
-func writeTensor(w io.Writer, e layout.Entry, data []float32) error {
-	if e.Kind == layout.Pad {
-		_, err := w.Write(make([]byte, e.Size()))
-		return err
-	}
-	if int64(len(data))*4 != e.Size() {
-		return fmt.Errorf("internal error: %s has %d floats, layout wants %d bytes", e.Name, len(data), e.Size())
+// writeWords writes a tensor of n 4-byte little-endian words, word(i) each.
+func writeWords(w io.Writer, t wfile.Tensor, n int, word func(i int) uint32) error {
+	if int64(n)*4 != t.Size() {
+		return fmt.Errorf("internal error: %s has %d values, layout wants %d bytes", t.Name, n, t.Size())
 	}
 	buf := make([]byte, 4*4096)
-	for len(data) > 0 {
-		n := min(len(data), 4096)
-		for i, v := range data[:n] {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	for i := 0; i < n; i += 4096 {
+		m := min(n-i, 4096)
+		for j := range m {
+			binary.LittleEndian.PutUint32(buf[4*j:], word(i+j))
 		}
-		if _, err := w.Write(buf[:4*n]); err != nil {
+		if _, err := w.Write(buf[:4*m]); err != nil {
 			return err
 		}
-		data = data[n:]
 	}
 	return nil
+}
+
+func writeBF16(w io.Writer, t wfile.Tensor, v []uint16) error {
+	if int64(len(v))*2 != t.Size() {
+		return fmt.Errorf("internal error: %s has %d bfloat16 values, layout wants %d bytes", t.Name, len(v), t.Size())
+	}
+	buf := make([]byte, 2*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint16(buf[2*i:], x)
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+func writeI8(w io.Writer, t wfile.Tensor, v []int8) error {
+	if int64(len(v)) != t.Size() {
+		return fmt.Errorf("internal error: %s has %d int8 values, layout wants %d bytes", t.Name, len(v), t.Size())
+	}
+	_, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)))
+	return err
 }
 
 // tensorData makes one tensor of the weights file from the checkpoint.
@@ -197,6 +279,20 @@ func tensorData(ck *checkpoint.Checkpoint, m *Model, e layout.Entry) ([]float32,
 		return PackPanels(w, e.N, e.K), nil
 	}
 	return nil, fmt.Errorf("internal error: unknown kind %d", e.Kind)
+}
+
+// UnpackPanels is the inverse of PackPanels: the row-major (n, k) matrix of packed panels.
+func UnpackPanels(p []float32, n, k int) []float32 {
+	pw := layout.PanelWidth
+	out := make([]float32, n*k)
+	for j := 0; j < n; j++ {
+		base := (j/pw)*k*pw + j%pw
+		row := out[j*k : (j+1)*k]
+		for kk := range row {
+			row[kk] = p[base+kk*pw]
+		}
+	}
+	return out
 }
 
 // PackPanels lays out a row-major (n, k) matrix in 16-wide column panels (see gen/layout).

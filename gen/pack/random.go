@@ -13,8 +13,14 @@ import (
 // N(0, 0.02²), LayerNorm weights near 1, small biases), for benchmarks and tests that need the
 // real shapes but no checkpoint. The same seed gives the same file.
 func WriteRandom(c arch.Config, classes int, seed uint64, path string) error {
+	return WriteRandomDType(c, classes, seed, "", path)
+}
+
+// WriteRandomDType is WriteRandom with the blocks' matrices in dtype (see Model.DType): the
+// same weights, rounded or quantized.
+func WriteRandomDType(c arch.Config, classes int, seed uint64, dtype, path string) error {
 	r := rand.New(rand.NewPCG(seed, 0x76697463))
-	m := &Model{Config: c, SourceImage: c.Image, Classes: classes}
+	m := &Model{Config: c, SourceImage: c.Image, Classes: classes, DType: dtype}
 	if classes > 0 {
 		m.Head = LinearHead
 	}

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/vitc-dev/vitc/runtime/vit"
@@ -52,6 +53,7 @@ type Manifest struct {
 	Model      string   `json:"model"`       // what it was built from: a model id or a file name
 	Finetuned  bool     `json:"finetuned"`   // with a model id: the finetuned checkpoint
 	Arch       string   `json:"arch"`        // the weights' architecture, e.g. "vitb14"
+	DType      string   `json:"dtype"`       // the weights' precision (wfile.KeyDType)
 	Target     string   `json:"target"`      // GOOS/GOARCH of the program
 	Offset     int64    `json:"offset"`      // where the weights start in the file
 	Size       int64    `json:"size"`        // the weights file's length
@@ -62,15 +64,22 @@ type Manifest struct {
 
 // Describe names the model for messages: "vitb14_1.0_1 (finetuned)".
 func (m *Manifest) Describe() string {
+	var notes []string
 	if m.Finetuned {
-		return m.Model + " (finetuned)"
+		notes = append(notes, "finetuned")
 	}
-	return m.Model
+	if m.DType != "" && m.DType != "f32" {
+		notes = append(notes, m.DType)
+	}
+	if len(notes) == 0 {
+		return m.Model
+	}
+	return m.Model + " (" + strings.Join(notes, ", ") + ")"
 }
 
 // Write writes a bundle to w: the program read from program, then the weights (size bytes
 // from weights) with m's fields for the model filled in by the caller (Model, Finetuned, Arch,
-// Target, DataSHA256); Write sets the rest. progress, if not nil, is told of each weight byte
+// DType, Target, DataSHA256); Write sets the rest. progress, if not nil, is told of each weight byte
 // copied. It returns the manifest written.
 func Write(w io.Writer, program io.Reader, weights io.Reader, size int64, m Manifest, progress func(n int64)) (*Manifest, error) {
 	cw := &countWriter{w: w}

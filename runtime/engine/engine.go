@@ -98,15 +98,19 @@ func Names() []string {
 }
 
 // CheckTensors compares a weights file's encoder tensors with the architecture's table.
-func (a *Arch) CheckTensors(ts []wfile.Tensor) error {
-	if len(ts) < len(a.Tensors) {
-		return fmt.Errorf("the file has %d tensors, architecture %s needs at least %d", len(ts), a.Name, len(a.Tensors))
+func (a *Arch) CheckTensors(ts []wfile.Tensor) error { return CheckTable(a.Name, a.Tensors, ts) }
+
+// CheckTable compares a weights file's tensors with an architecture's table (Arch.Table):
+// the file must begin with exactly those tensors.
+func CheckTable(arch string, table, ts []wfile.Tensor) error {
+	if len(ts) < len(table) {
+		return fmt.Errorf("the file has %d tensors, architecture %s needs at least %d", len(ts), arch, len(table))
 	}
-	for i, want := range a.Tensors {
+	for i, want := range table {
 		got := ts[i]
 		if got.Name != want.Name || got.DType != want.DType || fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) || got.Begin != want.Begin || got.End != want.End {
 			return fmt.Errorf("tensor %d is %s %s %v at [%d,%d), architecture %s has %s %s %v at [%d,%d)",
-				i, got.Name, got.DType, got.Shape, got.Begin, got.End, a.Name, want.Name, want.DType, want.Shape, want.Begin, want.End)
+				i, got.Name, got.DType, got.Shape, got.Begin, got.End, arch, want.Name, want.DType, want.Shape, want.Begin, want.End)
 		}
 	}
 	return nil

@@ -15,33 +15,41 @@ import (
 // helpers take in turn; each task is one asm.Sgemm, which blocks for the caches itself. After
 // the first call for a shape nothing is allocated.
 func MatMul(dst, src, w, bias []float32, rows, n, k int, epi asm.Epilogue) {
+	matmul(dst, src, w, nil, bias, rows, n, k, epi)
+}
+
+// MatMulLowp is MatMul with the weights in a low precision (bfloat16 or int8): the same
+// split, each task one asm.GemmBF16 or asm.GemmInt8.
+func MatMulLowp(dst, src []float32, w *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue) {
+	matmul(dst, src, nil, w, bias, rows, n, k, epi)
+}
+
+func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
 	workers := runtime.GOMAXPROCS(0)
-	g := planFor(rows, n, k, workers)
-	if g.tasks() == 1 {
-		asm.Sgemm(rows, n, k, src, k, w, dst, n, bias, epi)
-		return
-	}
+	g := planFor(rows, n, k, workers, lw != nil)
 	var j *matmulJob
 	select {
 	case j = <-freeJobs:
 	default:
 		j = new(matmulJob)
 	}
-	j.dst, j.src, j.w, j.bias = dst, src, w, bias
+	j.dst, j.src, j.w, j.lw, j.bias = dst, src, w, lw, bias
 	j.rows, j.n, j.k, j.epi, j.grid = rows, n, k, epi, g
 	j.next.Store(0)
 	helpers := min(workers, g.tasks()) - 1
-	startHelpers(helpers)
-	j.done.Add(helpers)
-	for range helpers {
-		queue <- j
+	if helpers > 0 {
+		startHelpers(helpers)
+		j.done.Add(helpers)
+		for range helpers {
+			queue <- j
+		}
 	}
 	j.work()
 	j.done.Wait()
-	j.dst, j.src, j.w, j.bias = nil, nil, nil, nil
+	j.dst, j.src, j.w, j.lw, j.bias = nil, nil, nil, nil, nil
 	select {
 	case freeJobs <- j:
 	default:
@@ -101,8 +109,11 @@ var plans struct {
 }
 
 // planFor is split, remembered per shape.
-func planFor(rows, n, k, workers int) grid {
+func planFor(rows, n, k, workers int, lowp bool) grid {
 	tr, tc := asm.Tile()
+	if lowp {
+		tr = asm.LowpTile()
+	}
 	key := planKey{rows, n, k, workers, tr, tc}
 	plans.RLock()
 	g, ok := plans.m[key]
@@ -123,6 +134,7 @@ func planFor(rows, n, k, workers int) grid {
 // matmulJob is one MatMul in flight, shared by the goroutines that work on it.
 type matmulJob struct {
 	dst, src, w, bias []float32
+	lw                *LowpMatrix // the weights when they are not float32 (w is nil)
 	rows, n, k        int
 	epi               asm.Epilogue
 	grid
@@ -153,7 +165,15 @@ func (j *matmulJob) work() {
 		if j.bias != nil {
 			bias = j.bias[j0:j1]
 		}
-		asm.Sgemm(i1-i0, j1-j0, j.k, j.src[i0*j.k:], j.k, j.w[p0*j.k*asm.PanelWidth:], j.dst[i0*j.n+j0:], j.n, bias, j.epi)
+		m, n, a, c := i1-i0, j1-j0, j.src[i0*j.k:], j.dst[i0*j.n+j0:]
+		switch lw := j.lw; {
+		case lw == nil:
+			asm.Sgemm(m, n, j.k, a, j.k, j.w[p0*j.k*asm.PanelWidth:], c, j.n, bias, j.epi)
+		case lw.BF16 != nil:
+			asm.GemmBF16(m, n, j.k, a, j.k, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.n, bias, j.epi)
+		default:
+			asm.GemmInt8(m, n, j.k, a, j.k, lw.I8[p0*asm.Int8Len(asm.PanelWidth, j.k):], lw.Scales[j0:], lw.Sums[j0:], c, j.n, bias, j.epi)
+		}
 	}
 }
 

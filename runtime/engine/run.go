@@ -11,7 +11,7 @@ import (
 // is used by one goroutine at a time; the weights are shared read-only between Runs.
 type Run struct {
 	Arch   *Arch
-	W      []float32 // the weights file's data section; generated offsets index it
+	W      *Weights // the weights; generated code names them by their float32-layout offsets
 	Batch  int
 	Rows   int       // Batch × Tokens
 	Images []float32 // input, Batch×3×Image×Image
@@ -39,7 +39,7 @@ type Run struct {
 const queryBlock = 64
 
 // NewRun allocates the activations for a batch.
-func NewRun(a *Arch, w []float32, batch int) *Run {
+func NewRun(a *Arch, w *Weights, batch int) *Run {
 	t, d := a.Tokens(), a.Embed
 	rows := batch * t
 	g := a.Grid()
@@ -84,11 +84,15 @@ func (r *Run) Forward() {
 }
 
 // vec returns the n floats of the weights at element offset off.
-func (r *Run) vec(off, n int) []float32 { return r.W[off : off+n] }
+func (r *Run) vec(off, n int) []float32 {
+	o := r.W.offset(off)
+	return r.W.F32[o : o+n]
+}
 
-// packed returns the packed matrix with n outputs and k inputs at element offset off.
+// packed returns the float32 packed matrix with n outputs and k inputs at element offset off.
 func (r *Run) packed(off, n, k int) []float32 {
-	return r.W[off : off+(n+asm.PanelWidth-1)/asm.PanelWidth*asm.PanelWidth*k]
+	o := r.W.offset(off)
+	return r.W.F32[o : o+(n+asm.PanelWidth-1)/asm.PanelWidth*asm.PanelWidth*k]
 }
 
 // PatchEmbed fills X with [cls_token; proj(patches)] + pos_embed for every image.
@@ -140,6 +144,10 @@ func (r *Run) LayerNorm(dst, src []float32, w, b int) {
 // Linear computes dst = epi(src·Wᵀ + bias) over all rows, for the packed weight at w (n
 // outputs, k inputs) and the bias at b.
 func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
+	if lw := r.W.lowp[w]; lw != nil {
+		MatMulLowp(dst, src, lw, r.vec(b, n), r.Rows, n, k, epi)
+		return
+	}
 	MatMul(dst, src, r.packed(w, n, k), r.vec(b, n), r.Rows, n, k, epi)
 }
 

@@ -26,7 +26,7 @@ import (
 type Model struct {
 	file    *wfile.File
 	arch    *engine.Arch
-	w       []float32
+	w       *engine.Weights
 	classes int
 	headW   []float32 // packed classes×Embed, nil for an encoder
 	headB   []float32
@@ -62,8 +62,17 @@ func New(f *wfile.File) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: architecture %q is not compiled into this program (it has %v); add it to compiled/generate.go, run go generate ./... and rebuild", f.Path, name, engine.Names())
 	}
-	if got := h.Meta[wfile.KeyLayoutHash]; got != a.LayoutHash {
-		return nil, fmt.Errorf("%s: made for another layout of %s (layout hash %.12s…, this program has %.12s…); compile the checkpoint again with this vitc", f.Path, name, got, a.LayoutHash)
+	dtype := h.Meta[wfile.KeyDType]
+	if dtype == "" {
+		dtype = engine.F32
+	}
+	table, err := a.Table(dtype)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Path, err)
+	}
+	want, _ := a.TableHash(dtype)
+	if got := h.Meta[wfile.KeyLayoutHash]; got != want {
+		return nil, fmt.Errorf("%s: made for another layout of %s in %s (layout hash %.12s…, this program has %.12s…); compile the checkpoint again with this vitc", f.Path, name, dtype, got, want)
 	}
 	for _, c := range []struct {
 		key  string
@@ -77,7 +86,7 @@ func New(f *wfile.File) (*Model, error) {
 			return nil, fmt.Errorf("%s: %s is %d but architecture %s has %d; the file is damaged or made by another program", f.Path, c.key, got, name, c.want)
 		}
 	}
-	if err := a.CheckTensors(h.Tensors); err != nil {
+	if err := engine.CheckTable(a.Name, table, h.Tensors); err != nil {
 		return nil, fmt.Errorf("%s: %v", f.Path, err)
 	}
 	classes, err := h.Int(wfile.KeyClasses)
@@ -89,8 +98,10 @@ func New(f *wfile.File) (*Model, error) {
 		return nil, fmt.Errorf("%s: data not aligned", f.Path)
 	}
 	m := &Model{file: f, arch: a, classes: classes, pools: map[int]*sync.Pool{}}
-	m.w = unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), len(data)/4)
-	rest := h.Tensors[len(a.Tensors):]
+	if m.w, err = engine.NewWeights(a, dtype, data, h.Tensors); err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Path, err)
+	}
+	rest := h.Tensors[len(table):]
 	if classes > 0 {
 		var real []wfile.Tensor
 		for _, t := range rest {
@@ -106,8 +117,8 @@ func New(f *wfile.File) (*Model, error) {
 		if hw.DType != "F32" || fmt.Sprint(hw.Shape) != fmt.Sprint([]int{panels, a.Embed, asm.PanelWidth}) || hb.DType != "F32" || fmt.Sprint(hb.Shape) != fmt.Sprint([]int{classes}) {
 			return nil, fmt.Errorf("%s: head tensors have shapes %v and %v, want %v and %v", f.Path, hw.Shape, hb.Shape, []int{panels, a.Embed, asm.PanelWidth}, []int{classes})
 		}
-		m.headW = m.w[hw.Begin/4 : hw.End/4]
-		m.headB = m.w[hb.Begin/4 : hb.End/4]
+		m.headW = m.w.F32[hw.Begin/4 : hw.End/4]
+		m.headB = m.w.F32[hb.Begin/4 : hb.End/4]
 	} else {
 		for _, t := range rest {
 			if !strings.HasPrefix(t.Name, wfile.PadPrefix) {
@@ -117,6 +128,9 @@ func New(f *wfile.File) (*Model, error) {
 	}
 	return m, nil
 }
+
+// DType is the precision of the blocks' matrices: engine.F32, BF16 or Int8.
+func (m *Model) DType() string { return m.w.DType }
 
 // Close unmaps the weights. The Model must not be used afterwards.
 func (m *Model) Close() error { return m.file.Close() }
@@ -236,6 +250,9 @@ func (m *Model) String() string {
 	kind := "pretrained encoder"
 	if m.classes > 0 {
 		kind = "finetuned, " + strconv.Itoa(m.classes) + " classes"
+	}
+	if m.w.DType != engine.F32 {
+		kind += ", " + m.w.DType + " weights"
 	}
 	return fmt.Sprintf("%s (%s) from %s", m.arch.Name, kind, m.file.Path)
 }

@@ -59,6 +59,7 @@ const (
 	KeySourceSHA256 = "vitc.source_sha256"
 	KeySourceImage  = "vitc.source_image" // image size the checkpoint was trained at
 	KeyDataSHA256   = "vitc.data_sha256"  // SHA-256 of the data section
+	KeyDType        = "vitc.dtype"        // precision of the blocks' matrices: f32 (also when absent), bf16, int8
 	MagicValue      = "weights"
 )
 

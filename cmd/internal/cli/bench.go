@@ -37,7 +37,7 @@ func cmdBench(e *env, args []string) error {
 	var m *vit.Model
 	var err error
 	if *archName != "" {
-		m, err = randomModel(*archName)
+		m, err = randomModel(*archName, mf.opt.DType)
 	} else {
 		m, err = mf.load(e)
 	}
@@ -81,7 +81,7 @@ func benchDecode(e *env, dir string, size int) error {
 
 // randomModel writes a random-weight weights file of a compiled architecture to a temporary
 // file and opens it (the mapping keeps it alive after the name is removed).
-func randomModel(name string) (*vit.Model, error) {
+func randomModel(name, dtype string) (*vit.Model, error) {
 	a, ok := engine.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("architecture %q is not compiled into this program (it has %v)", name, engine.Names())
@@ -93,7 +93,7 @@ func randomModel(name string) (*vit.Model, error) {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "random.safetensors")
-	if err := pack.WriteRandom(c, 1000, 1, path); err != nil {
+	if err := pack.WriteRandomDType(c, 1000, 1, dtype, path); err != nil {
 		return nil, err
 	}
 	return vit.Open(path)
@@ -132,6 +132,20 @@ func benchModel(e *env, m *vit.Model, batch, iters int) error {
 	return nil
 }
 
+// timeProduct runs fn once to warm up, then iters times, and returns the GFLOP/s of an
+// m×n×k product at the median time.
+func timeProduct(m, n, k, iters int, fn func()) float64 {
+	fn()
+	times := make([]time.Duration, iters)
+	for i := range times {
+		start := time.Now()
+		fn()
+		times[i] = time.Since(start)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return 2 * float64(m) * float64(n) * float64(k) / times[len(times)/2].Seconds() / 1e9
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // benchKernels times every available kernel variant on the architecture's matrix products at
@@ -168,19 +182,13 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 			peakText = fmt.Sprintf("%.0f", peak)
 		}
 		fmt.Fprintf(e.stdout, "%-10s %-12s", v, peakText)
-		for _, s := range shapes {
+		f32 := make([]float64, len(shapes))
+		for i, s := range shapes {
 			src := randomImages(s.perRows * s.k)
 			w := randomImages((s.n + asm.PanelWidth - 1) / asm.PanelWidth * asm.PanelWidth * s.k)
 			dst := make([]float32, s.perRows*s.n)
-			engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store)
-			times := make([]time.Duration, iters)
-			for i := range times {
-				start := time.Now()
-				engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store)
-				times[i] = time.Since(start)
-			}
-			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-			gf := 2 * float64(s.perRows) * float64(s.n) * float64(s.k) / times[len(times)/2].Seconds() / 1e9
+			gf := timeProduct(s.perRows, s.n, s.k, iters, func() { engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store) })
+			f32[i] = gf
 			if peak > 0 {
 				fmt.Fprintf(e.stdout, " %9.1f (%3.0f%%)", gf, 100*gf/peak)
 			} else {
@@ -188,7 +196,27 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 			}
 		}
 		fmt.Fprintln(e.stdout)
+		// The blocks' products with bfloat16 and int8 weights (the patch embedding stays float32).
+		bf16, int8 := asm.LowpKernels()
+		for _, dt := range []struct{ name, kernel string }{{engine.BF16, bf16}, {engine.Int8, int8}} {
+			fmt.Fprintf(e.stdout, "  %-8s %-12s %16s", dt.name, dt.kernel, "")
+			for i, s := range shapes[1:] {
+				src := randomImages(s.perRows * s.k)
+				w := randomImages(s.n * s.k)
+				lw := &engine.LowpMatrix{}
+				if dt.name == engine.BF16 {
+					lw.BF16 = asm.PackBF16(w, s.n, s.k)
+				} else {
+					lw.I8, lw.Scales, lw.Sums = asm.PackInt8(w, s.n, s.k)
+				}
+				dst := make([]float32, s.perRows*s.n)
+				gf := timeProduct(s.perRows, s.n, s.k, iters, func() { engine.MatMulLowp(dst, src, lw, nil, s.perRows, s.n, s.k, asm.Store) })
+				fmt.Fprintf(e.stdout, " %8.1f (%.2fx)", gf, gf/f32[i+1])
+			}
+			fmt.Fprintln(e.stdout)
+		}
 	}
+	fmt.Fprintf(e.stdout, "(bf16 and int8: GFLOP/s counting 2 per multiply-add, and the ratio to the variant's float32)\n")
 	fmt.Fprintf(e.stdout, "(rows × n × k: patch_embed %d×%d×%d, the rest %d rows)\n", shapes[0].perRows, d, shapes[0].k, rows)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/vitc-dev/vitc/gen/build"
 	"github.com/vitc-dev/vitc/gen/compile"
@@ -16,13 +17,43 @@ import (
 	"github.com/vitc-dev/vitc/runtime/wfile"
 )
 
+// checkPrecision measures mf's precision against float32 on the images and fails when it
+// agrees less than minTop1 percent.
+func checkPrecision(e *env, mf modelFlags, images string, minTop1 float64) error {
+	paths, err := listImages(strings.Split(images, ","))
+	if err != nil {
+		return err
+	}
+	d := mf.opt.DType
+	ref := mf
+	ref.opt.DType = ""
+	rows, err := measureQuality(e, ref, []string{d}, paths, 8)
+	if err != nil {
+		return err
+	}
+	printQuality(e, rows)
+	r := rows[1]
+	what, got := "top-1 agreement with float32", 100*r.Top1
+	if rows[0].Top1 == 0 { // an encoder
+		what, got = "smallest cosine similarity of the embeddings with float32's", 100*r.MinCosine
+	}
+	if got < minTop1 {
+		return fmt.Errorf("%s %s: %s is %.2f%% on the %d images, below --min-top1 %g%%: ship float32, or lower --min-top1, or --force", mf.model, d, what, got, r.Images, minTop1)
+	}
+	fmt.Fprintf(e.stdout, "%s: %s %.2f%% ≥ %g%% on %d images: building\n", d, what, got, minTop1, r.Images)
+	return nil
+}
+
 func cmdBuild(e *env, args []string) error {
-	fs := e.flags("build", "--model MODEL [--finetuned] [--target GOOS/GOARCH] -o FILE")
+	fs := e.flags("build", "--model MODEL [--finetuned] [--target GOOS/GOARCH] [--dtype bf16|int8 --check IMAGES] -o FILE")
 	var mf modelFlags
 	mf.register(e, fs)
 	target := fs.String("target", runtime.GOOS+"/"+runtime.GOARCH, "the platform the file runs on: linux/amd64, linux/arm64, darwin/arm64, ...")
 	out := fs.String("o", "", "the executable to write")
 	src := fs.String("src", "", "vitc's source tree, to link the program from (default: $VITC_SRC, the module above the current directory, or the Go module cache's copy of this vitc)")
+	check := fs.String("check", "", "with --dtype bf16 or int8: images (files or directories) to measure the precision on against float32 first")
+	minTop1 := fs.Float64("min-top1", 99, "with --check: the least top-1 agreement with float32, in percent, that lets the file be built (for an encoder: the least cosine similarity of the embeddings, in percent)")
+	force := fs.Bool("force", false, "build a bf16 or int8 file without checking it (or despite the check)")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +62,14 @@ func cmdBuild(e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if d := mf.opt.DType; d != "" && d != engine.F32 && !*force {
+		if *check == "" {
+			return usagef("--dtype %s changes the model's outputs: give --check IMAGES to measure the cost on your images first (see vitc quality), or --force", d)
+		}
+		if err := checkPrecision(e, mf, *check, *minTop1); err != nil {
+			return err
+		}
 	}
 	path, err := mf.resolve(e)
 	if err != nil {

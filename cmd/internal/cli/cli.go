@@ -43,7 +43,7 @@ func (p program) offers(name string) bool {
 	switch name {
 	case "build":
 		return p.arch == ""
-	case "compile", "fetch", "models", "inspect":
+	case "compile", "fetch", "models", "inspect", "quality":
 		return p.bundle == nil
 	}
 	return true
@@ -61,6 +61,7 @@ var commands = []command{
 	{"models", "list the model ids, what is cached, and where", cmdModels},
 	{"eval", "ImageNet top-1/top-5 accuracy on a validation folder, as test_model.py (resumable, sharded)", cmdEval},
 	{"bench", "time a model (latency, images/s, GFLOP/s) or the kernel variants", cmdBench},
+	{"quality", "what bf16 and int8 weights cost against float32 on your images (agreement, error, speed, size)", cmdQuality},
 	{"build", "write one static executable that runs a model with nothing else present", cmdBuild},
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vitc-dev/vitc/gen/compile"
 	"github.com/vitc-dev/vitc/gen/modelid"
+	"github.com/vitc-dev/vitc/runtime/engine"
 	"github.com/vitc-dev/vitc/runtime/labels"
 	"github.com/vitc-dev/vitc/runtime/progress"
 	"github.com/vitc-dev/vitc/runtime/vit"
@@ -33,6 +34,7 @@ func (m *modelFlags) register(e *env, fs *flag.FlagSet) {
 	fs.IntVar(&m.opt.Image, "image", 0, "compile for this image size (the position embeddings are interpolated); default: the checkpoint's")
 	fs.IntVar(&m.opt.Heads, "heads", 0, "attention heads, for checkpoints that do not say (default: from args.model or the hub's table)")
 	fs.StringVar(&m.opt.Name, "name", "", "architecture name to compile as (default: derived, e.g. vith14@448)")
+	fs.StringVar(&m.opt.DType, "dtype", "", "precision of the blocks' matrices: f32, bf16 or int8 (default f32; see vitc quality for the cost)")
 }
 
 // given reports whether there is a model to load: --model, or the one built into this file.
@@ -41,13 +43,18 @@ func (m *modelFlags) given(e *env) bool { return m.model != "" || e.prog.bundle 
 // check refuses, before anything is downloaded, a model this program cannot run.
 func (m *modelFlags) check(e *env) error {
 	if b := e.prog.bundle; b != nil {
-		if m.model != "" || m.opt.Image != 0 || m.opt.Heads != 0 || m.opt.Name != "" {
-			return usagef("this file runs only the model built into it, %s: drop --model, --image, --heads and --name", b.Describe())
+		if m.model != "" || m.opt.Image != 0 || m.opt.Heads != 0 || m.opt.Name != "" || m.opt.DType != "" {
+			return usagef("this file runs only the model built into it, %s: drop --model, --image, --heads, --name and --dtype", b.Describe())
 		}
 		return nil
 	}
 	if m.model == "" {
 		return usagef("--model is required")
+	}
+	if m.opt.DType != "" {
+		if err := engine.CheckDType(m.opt.DType); err != nil {
+			return usageError{"--dtype: " + err.Error()}
+		}
 	}
 	if a := e.prog.arch; a != "" && modelid.LooksLikeID(m.model) {
 		if id, err := modelid.Parse(m.model); err == nil && id.Arch != a {
