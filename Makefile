@@ -132,10 +132,14 @@ edge: build
 # checkpoints and the photographs of runtime/imageio/testdata. Writes QUALITY_OUT (Markdown).
 QUALITY_ARCHS ?= vits14 vitb14 vitl14
 QUALITY_OUT   ?= gen/testdata/bench/quality.md
+# Where vith14_finetuned.pth is (torch_ref.py checkpoint --arch vith14 --out DIR; 2.5 GB): the
+# H/14 rows, @448 and @476 compiled from it with --image.
+QUALITY_BIG_DIR ?= $(PARITY_DIR)/big
 .PHONY: quality
 quality: build
 	$(PYTHON) gen/testdata/bench/quality.py --archs "$(QUALITY_ARCHS)" --vitc $(BIN)/vitc \
-	  --parity-dir $(PARITY_DIR) --out $(QUALITY_OUT) --command 'make quality QUALITY_ARCHS="$(QUALITY_ARCHS)"'
+	  --parity-dir $(PARITY_DIR) --big-dir $(QUALITY_BIG_DIR) --out $(QUALITY_OUT) \
+	  --command 'make quality QUALITY_ARCHS="$(QUALITY_ARCHS)"$(if $(filter-out $(PARITY_DIR)/big,$(QUALITY_BIG_DIR)), QUALITY_BIG_DIR=$(QUALITY_BIG_DIR))'
 
 # Rewrite the small test fixtures (checked in) from our reference ViT.
 fixtures:
