@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -63,6 +64,9 @@ func cmdBuild(e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("-o %s: the directory %s does not exist", *out, filepath.Dir(*out))
+	}
 	if d := mf.opt.DType; d != "" && d != engine.F32 && !*force {
 		if *check == "" {
 			return usagef("--dtype %s changes the model's outputs: give --check IMAGES to measure the cost on your images first (see vitc quality), or --force", d)
@@ -92,7 +96,11 @@ func cmdBuild(e *env, args []string) error {
 		return err
 	}
 	archName := wf.Header.Meta[wfile.KeyArch]
+	dtype := cmp.Or(wf.Header.Meta[wfile.KeyDType], engine.F32)
 	wf.Close()
+	if want := cmp.Or(mf.opt.DType, engine.F32); dtype != want {
+		return fmt.Errorf("%s is compiled in %s, not %s: build from the checkpoint, or compile it again with --dtype %s", weights, dtype, want, want)
+	}
 	a, ok := engine.Lookup(archName)
 	if !ok || a.Program == "" {
 		return fmt.Errorf("%s: architecture %s has no program in this vitc; add it to compiled/generate.go, run go generate ./... and rebuild vitc", mf.model, archName)
