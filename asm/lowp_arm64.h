@@ -30,3 +30,26 @@
 
 // ADD_4S(d, n, m): ADD Vd.4S, Vn.4S, Vm.4S   (int32)
 #define ADD_4S(d, n, m) WORD $(0x4ea08400 | ((m)<<16) | ((n)<<5) | (d))
+
+// The Armv8.6 instructions of the bfdot and i8mm kernels, checked against GNU as 2.40
+// (-march=armv8.6-a) for every register combination by TestLowpEncodingsV86 in
+// lowp_arm64_test.go.
+
+// BFDOT_E(d, n, m, i): BFDOT Vd.4S, Vn.8H, Vm.2H[i]   (FEAT_BF16: lane j of Vd += Vn.H[2j]·Vm.H[2i]
+// + Vn.H[2j+1]·Vm.H[2i+1] in bfloat16 × bfloat16 → float32; with FPCR.EBF = 0, as Go runs, each
+// product, their sum and the accumulation are rounded to odd, denormal inputs and results
+// flushed to zero: Arm ARM C7.2.16)
+#define BFDOT_E(d, n, m, i) WORD $(0x4f40f000 | (((i)&1)<<21) | (((i)>>1)<<11) | ((m)<<16) | ((n)<<5) | (d))
+
+// SMMLA_4S(d, n, m): SMMLA Vd.4S, Vn.16B, Vm.16B   (FEAT_I8MM: the 2×2 int32 matrix Vd, row-major,
+// += the 2×8 signed bytes Vn (row r: bytes 8r…8r+7) times the transpose of the 2×8 signed bytes
+// Vm (column c: bytes 8c…8c+7): Vd.S[2r+c] += Σ_{b<8} s8(Vn.B[8r+b])·s8(Vm.B[8c+b]))
+#define SMMLA_4S(d, n, m) WORD $(0x4e80a400 | ((m)<<16) | ((n)<<5) | (d))
+
+// ZIP1_4S(d, n, m): ZIP1 Vd.4S, Vn.4S, Vm.4S   (n0, m0, n1, m1); ZIP2_4S: (n2, m2, n3, m3)
+#define ZIP1_4S(d, n, m) WORD $(0x4e803800 | ((m)<<16) | ((n)<<5) | (d))
+#define ZIP2_4S(d, n, m) WORD $(0x4e807800 | ((m)<<16) | ((n)<<5) | (d))
+
+// ZIP1_2D(d, n, m): ZIP1 Vd.2D, Vn.2D, Vm.2D   (n0, m0 as 64-bit halves); ZIP2_2D: (n1, m1)
+#define ZIP1_2D(d, n, m) WORD $(0x4ec03800 | ((m)<<16) | ((n)<<5) | (d))
+#define ZIP2_2D(d, n, m) WORD $(0x4ec07800 | ((m)<<16) | ((n)<<5) | (d))
