@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vitc-dev/vitc/asm"
 )
@@ -42,13 +43,15 @@ func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k in
 	helpers := min(workers, g.tasks()) - 1
 	if helpers > 0 {
 		startHelpers(helpers)
-		j.done.Add(helpers)
+		j.begin(helpers)
 		for range helpers {
 			queue <- j
 		}
 	}
 	j.work()
-	j.done.Wait()
+	if helpers > 0 {
+		j.wait()
+	}
 	j.dst, j.src, j.w, j.lw, j.bias = nil, nil, nil, nil, nil
 	select {
 	case freeJobs <- j:
@@ -138,13 +141,14 @@ type matmulJob struct {
 	rows, n, k        int
 	epi               asm.Epilogue
 	grid
-	next atomic.Int64   // the next task to take
-	done sync.WaitGroup // the helpers that were handed the job
+	next    atomic.Int64 // the next task to take
+	handoff              // the helpers that were handed the job
 }
 
 func (j *matmulJob) help() {
+	j.join()
 	j.work()
-	j.done.Done()
+	j.leave()
 }
 
 // work runs tasks until none is left.
@@ -195,14 +199,15 @@ type parallelJob struct {
 	fn      func(worker, task int)
 	next    atomic.Int64 // the next task to take
 	workers atomic.Int64 // the next worker id to hand out; the caller is 0
-	done    sync.WaitGroup
+	handoff
 }
 
 var freeParallelJobs = make(chan *parallelJob, 64)
 
 func (j *parallelJob) help() {
+	j.join()
 	j.work(int(j.workers.Add(1)))
-	j.done.Done()
+	j.leave()
 }
 
 func (j *parallelJob) work(worker int) {
@@ -229,12 +234,12 @@ func runParallel(n, w int, fn func(worker, task int)) {
 	j.workers.Store(0)
 	helpers := w - 1
 	startHelpers(helpers)
-	j.done.Add(helpers)
+	j.begin(helpers)
 	for range helpers {
 		queue <- j
 	}
 	j.work(0)
-	j.done.Wait()
+	j.wait()
 	j.fn = nil
 	select {
 	case freeParallelJobs <- j:
@@ -242,21 +247,117 @@ func runParallel(n, w int, fn func(worker, task int)) {
 	}
 }
 
-// startHelpers makes sure that at least n helper goroutines wait on the queue.
+// spinFor is how long a helper polls the queue after a job, and a caller polls for its
+// helpers to finish, before blocking.
 //
-// A parked helper starts 100-150 µs after the job is queued on a 2-vCPU VM (the idle vCPU has
-// to wake), a sixth of a vits14 product. Helpers that polled the queue between jobs with
-// runtime.Gosched cut that to ~20 µs for back-to-back products but made it 1 ms when the
-// caller was rescheduled onto the polling helper's P, and whole-model time did not change: so
-// they block.
+// A goroutine that blocks lets its vCPU go idle, and waking an idle vCPU of a 2-vCPU VM takes
+// 100-150 µs, a sixth of a vits14 product. A vits14 forward pass hands work to the helpers
+// ~100 times (each MatMul, Attention and LayerNorm); when both sides blocked, its two cores
+// were idle 15% of the time, and polling made it 13% faster (50 to 43 ms; under 1% of its
+// waits still block). The gaps between the steps of a forward pass are
+// microseconds, and a millisecond bounds the CPU burnt after the last one.
+//
+// A poller must not hold a P that the goroutine it waits for needs (earlier, helpers that
+// polled with runtime.Gosched while callers blocked made a hand-off 1 ms when the caller was
+// readied onto the polling helper's P). So a caller polls only while every helper it handed
+// the job to has started it, and blocks otherwise, giving its P to a helper yet to start; a
+// polling helper yields its P every yieldEvery polls (a few µs), where another caller blocked
+// in wait (e.g. several Runs at once) may have been readied; and no more helpers poll than
+// there are other CPUs (see helper).
+const (
+	spinFor    = time.Millisecond
+	yieldEvery = 1 << 10
+)
+
+// handoff counts the helpers handed one job: begin before handing it, join and leave in
+// each helper around its part, wait in the caller after its own part.
+type handoff struct {
+	done    sync.WaitGroup
+	handed  int64
+	started atomic.Int64 // helpers that have joined
+	left    atomic.Int64 // helpers that have not left
+}
+
+func (h *handoff) begin(helpers int) {
+	h.handed = int64(helpers)
+	h.started.Store(0)
+	h.left.Store(int64(helpers))
+	h.done.Add(helpers)
+}
+
+func (h *handoff) join() { h.started.Add(1) }
+
+func (h *handoff) leave() {
+	h.done.Done()
+	h.left.Add(-1) // the helper's last access to the job
+}
+
+// wait returns after the last helper's last access to the job, so that it can be reused.
+func (h *handoff) wait() {
+	if spin(0, func() bool { return h.left.Load() == 0 || h.started.Load() < h.handed }) && h.left.Load() == 0 {
+		return
+	}
+	h.done.Wait()
+	for h.left.Load() != 0 { // a helper is between Done and its last Add
+		runtime.Gosched()
+	}
+}
+
+// spin polls ready until it is true (and returns true) or spinFor has passed (false). With
+// yield > 0 it calls runtime.Gosched every yield polls.
+func spin(yield int, ready func() bool) bool {
+	var start time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return true
+		}
+		if i&63 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinFor {
+				return false
+			}
+		}
+		if yield > 0 && i%yield == yield-1 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// startHelpers makes sure that at least n helper goroutines wait on the queue.
 func startHelpers(n int) {
 	helping.Lock()
 	for ; helping.n < n; helping.n++ {
-		go func() {
-			for j := range queue {
-				j.help()
-			}
-		}()
+		go helper()
 	}
 	helping.Unlock()
+}
+
+// spinning counts the helpers polling the queue. At most one fewer than the CPUs poll (the
+// caller has one): with GOMAXPROCS=8 on 2 CPUs, seven polling helpers took the CPUs from the
+// goroutines doing the work (vits14 25% slower than blocking; with the limit, as fast).
+var spinning atomic.Int64
+
+// helper runs the jobs of the queue: it polls it for spinFor after each job, then blocks.
+func helper() {
+	maxSpinning := int64(runtime.NumCPU() - 1)
+	for {
+		var j helperJob
+		got := false
+		if spinning.Add(1) <= maxSpinning {
+			got = spin(yieldEvery, func() bool {
+				select {
+				case j = <-queue:
+					return true
+				default:
+					return false
+				}
+			})
+		}
+		spinning.Add(-1)
+		if !got {
+			j = <-queue
+		}
+		j.help()
+	}
 }

@@ -35,8 +35,11 @@ type Run struct {
 }
 
 // queryBlock is the number of queries whose scores are held at once: a block of queryBlock ×
-// Tokens scores stays in L2 even for 1157 tokens (vith14@476).
-const queryBlock = 64
+// Tokens scores stays in L2 even for 1157 tokens (vith14@476). It is a multiple of every
+// kernel's tile rows (12, 6, 4), so that only a sequence's last block has a partial tile: with
+// 64, each block of 64 queries ran as six 12-row tiles, 72 rows, and vits14's 257 queries as
+// 25 tiles rather than 22.
+const queryBlock = 72
 
 // NewRun allocates the activations for a batch.
 func NewRun(a *Arch, w *Weights, batch int) *Run {
@@ -174,16 +177,35 @@ func (r *Run) Attention(dst, qkv []float32) {
 		values := r.values[task*vSize : (task+1)*vSize]
 		clear(keys[(t/asm.PanelWidth)*asm.PanelWidth*hd:]) // zero padding of the last panel
 		clear(values[(hd/asm.PanelWidth)*asm.PanelWidth*t:])
-		for j := 0; j < t; j++ {
-			row := qkv[base+j*3*d:]
-			k := row[d+h*hd : d+(h+1)*hd]
-			kp := keys[(j/asm.PanelWidth)*asm.PanelWidth*hd+j%asm.PanelWidth:]
-			for c, v := range k {
-				kp[c*asm.PanelWidth] = v
+		// Keys a panel of 16 tokens at a time: the panel's rows of k stay in L1 while they are
+		// transposed column by column.
+		var rows [asm.PanelWidth][]float32
+		for j0 := 0; j0 < t; j0 += asm.PanelWidth {
+			n := min(asm.PanelWidth, t-j0)
+			for jj := range n {
+				rows[jj] = qkv[base+(j0+jj)*3*d+d+h*hd:][:hd]
 			}
-			v := row[2*d+h*hd : 2*d+(h+1)*hd]
-			for c, x := range v {
-				values[(c/asm.PanelWidth)*asm.PanelWidth*t+j*asm.PanelWidth+c%asm.PanelWidth] = x
+			kp := keys[(j0/asm.PanelWidth)*asm.PanelWidth*hd:][:asm.PanelWidth*hd]
+			if n == asm.PanelWidth {
+				transpose16(kp, &rows, hd)
+				continue
+			}
+			for c := 0; c < hd; c++ {
+				col := kp[c*asm.PanelWidth:][:asm.PanelWidth]
+				for jj, row := range rows[:n] {
+					col[jj] = row[c]
+				}
+			}
+		}
+		// Values a row at a time, in whole runs of 16 columns where it has them.
+		whole := hd / asm.PanelWidth * asm.PanelWidth
+		for j := 0; j < t; j++ {
+			v := qkv[base+j*3*d+2*d+h*hd:][:hd]
+			for c := 0; c < whole; c += asm.PanelWidth {
+				*(*[asm.PanelWidth]float32)(values[c*t+j*asm.PanelWidth:]) = *(*[asm.PanelWidth]float32)(v[c:])
+			}
+			for c := whole; c < hd; c++ {
+				values[whole*t+j*asm.PanelWidth+c-whole] = v[c]
 			}
 		}
 	})
@@ -214,5 +236,24 @@ func (r *Run) FinalNorm(w, b int) {
 	wv, bv := r.vec(w, d), r.vec(b, d)
 	for i := 0; i < r.Batch; i++ {
 		asm.LayerNorm(r.Out[i*d:(i+1)*d], r.X[i*t*d:i*t*d+d], wv, bv, LayerNormEps)
+	}
+}
+
+// transpose16 writes column c of the 16 rows (hd floats each) to dst[16c:16c+16], for every
+// c < hd: a whole panel of keys, unrolled so that the compiler keeps the rows in registers and
+// checks no bounds in the loop (twice as fast as the loop over rows that the last, partial
+// panel uses).
+func transpose16(dst []float32, rows *[asm.PanelWidth][]float32, hd int) {
+	r0, r1, r2, r3 := rows[0][:hd], rows[1][:hd], rows[2][:hd], rows[3][:hd]
+	r4, r5, r6, r7 := rows[4][:hd], rows[5][:hd], rows[6][:hd], rows[7][:hd]
+	r8, r9, r10, r11 := rows[8][:hd], rows[9][:hd], rows[10][:hd], rows[11][:hd]
+	r12, r13, r14, r15 := rows[12][:hd], rows[13][:hd], rows[14][:hd], rows[15][:hd]
+	dst = dst[:hd*asm.PanelWidth]
+	for c := range hd {
+		col := (*[asm.PanelWidth]float32)(dst[c*asm.PanelWidth:])
+		col[0], col[1], col[2], col[3] = r0[c], r1[c], r2[c], r3[c]
+		col[4], col[5], col[6], col[7] = r4[c], r5[c], r6[c], r7[c]
+		col[8], col[9], col[10], col[11] = r8[c], r9[c], r10[c], r11[c]
+		col[12], col[13], col[14], col[15] = r12[c], r13[c], r14[c], r15[c]
 	}
 }
