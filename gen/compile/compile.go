@@ -209,30 +209,47 @@ func Resolve(ctx context.Context, name string, opt Options) (string, error) {
 // Load opens a model by id, checkpoint path or weights file path, downloading and compiling
 // through the caches as needed.
 func Load(ctx context.Context, name string, opt Options) (*vit.Model, error) {
-	path, err := Resolve(ctx, name, opt)
+	path, err := WeightsFile(ctx, name, opt)
 	if err != nil {
 		return nil, err
+	}
+	return vit.Open(path)
+}
+
+// WeightsFile returns the compiled weights file of a model id, checkpoint path or weights file
+// path, downloading and compiling through the caches as needed. A weights file given as it is
+// must be in the precision opt asks for (when it asks).
+func WeightsFile(ctx context.Context, name string, opt Options) (string, error) {
+	path, err := Resolve(ctx, name, opt)
+	if err != nil {
+		return "", err
 	}
 	kind, err := Sniff(path)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if kind == Weights {
-		if opt.compiles() {
-			return nil, fmt.Errorf("%s is already compiled: --image, --heads and --name apply to checkpoints", path)
+	if kind != Weights {
+		res, err := Cached(path, opt)
+		if err != nil {
+			return "", err
 		}
-		m, err := vit.Open(path)
-		if err == nil && opt.DType != "" && m.DType() != opt.dtype() {
-			m.Close()
-			return nil, fmt.Errorf("%s is compiled in %s, not %s: compile the checkpoint again with --dtype %s", path, m.DType(), opt.dtype(), opt.dtype())
+		return res.Path, nil
+	}
+	if opt.compiles() {
+		return "", fmt.Errorf("%s is already compiled: --image, --heads and --name apply to checkpoints", path)
+	}
+	if opt.DType != "" {
+		f, err := wfile.Open(path)
+		if err != nil {
+			return "", err
 		}
-		return m, err
+		dtype := cmp.Or(f.Header.Meta[wfile.KeyDType], engine.F32)
+		f.Close()
+		if dtype != opt.dtype() {
+			return "", fmt.Errorf("%s is compiled in %s, not %s: compile the checkpoint again with --dtype %s", path, dtype, opt.dtype(), opt.dtype())
+		}
 	}
-	res, err := Cached(path, opt)
-	if err != nil {
-		return nil, err
-	}
-	return vit.Open(res.Path)
+	return path, nil
 }
 
 // packProgress shows the weights compiler's progress through a progress.Factory.

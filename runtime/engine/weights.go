@@ -88,19 +88,6 @@ func (a *Arch) Table(dtype string) ([]wfile.Tensor, error) {
 	return wfile.Plan(out), nil
 }
 
-// TableHash is the layout hash of the encoder's table in dtype (wfile.TableHash): LayoutHash
-// for F32.
-func (a *Arch) TableHash(dtype string) (string, error) {
-	if dtype == F32 {
-		return a.LayoutHash, nil
-	}
-	t, err := a.Table(dtype)
-	if err != nil {
-		return "", err
-	}
-	return wfile.TableHash(a.Layout, t), nil
-}
-
 // LowpMatrix is a block's matrix in a low-precision file, as the asm kernels take it.
 type LowpMatrix struct {
 	BF16   []uint16  // asm.PackBF16's form, or nil

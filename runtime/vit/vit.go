@@ -70,7 +70,7 @@ func New(f *wfile.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", f.Path, err)
 	}
-	want, _ := a.TableHash(dtype)
+	want := wfile.TableHash(a.Layout, table) // a.LayoutHash for f32
 	if got := h.Meta[wfile.KeyLayoutHash]; got != want {
 		return nil, fmt.Errorf("%s: made for another layout of %s in %s (layout hash %.12s…, this program has %.12s…); compile the checkpoint again with this vitc", f.Path, name, dtype, got, want)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/vitc-dev/vitc/gen/build"
-	"github.com/vitc-dev/vitc/gen/compile"
 	"github.com/vitc-dev/vitc/gen/modelid"
 	"github.com/vitc-dev/vitc/runtime/bundle"
 	"github.com/vitc-dev/vitc/runtime/engine"
@@ -26,9 +25,7 @@ func checkPrecision(e *env, mf modelFlags, images string, minTop1 float64) error
 		return err
 	}
 	d := mf.opt.DType
-	ref := mf
-	ref.opt.DType = ""
-	rows, err := measureQuality(e, ref, []string{d}, paths, 8)
+	rows, err := measureQuality(e, mf, []string{d}, paths, 8)
 	if err != nil {
 		return err
 	}
@@ -75,21 +72,9 @@ func cmdBuild(e *env, args []string) error {
 			return err
 		}
 	}
-	path, err := mf.resolve(e)
+	weights, err := mf.weightsFile(e)
 	if err != nil {
 		return err
-	}
-	kind, err := compile.Sniff(path)
-	if err != nil {
-		return err
-	}
-	weights := path
-	if kind != compile.Weights {
-		res, err := compile.Cached(path, mf.opt)
-		if err != nil {
-			return err
-		}
-		weights = res.Path
 	}
 	wf, err := wfile.Open(weights)
 	if err != nil {
@@ -98,6 +83,7 @@ func cmdBuild(e *env, args []string) error {
 	archName := wf.Header.Meta[wfile.KeyArch]
 	dtype := cmp.Or(wf.Header.Meta[wfile.KeyDType], engine.F32)
 	wf.Close()
+	// The file's precision is what --dtype (and so --check) said: f32 when it said nothing.
 	if want := cmp.Or(mf.opt.DType, engine.F32); dtype != want {
 		return fmt.Errorf("%s is compiled in %s, not %s: build from the checkpoint, or compile it again with --dtype %s", weights, dtype, want, want)
 	}

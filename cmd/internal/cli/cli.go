@@ -81,7 +81,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // (cmd/<arch>): vitc's commands for arch's models. When the running executable has a model's
 // weights appended (vitc build), it runs that model and no other.
 func MainArch(arch string, args []string, stdout, stderr io.Writer) int {
-	p := program{name: strings.ReplaceAll(arch, "@", "_"), arch: arch}
+	p := program{name: programName(arch), arch: arch}
 	b, err := bundle.Self()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", p.name, err)
@@ -93,6 +93,9 @@ func MainArch(arch string, args []string, stdout, stderr io.Writer) int {
 	}
 	return p.main(args, stdout, stderr)
 }
+
+// programName is the name of an architecture's program, its package's: vith14@448 → vith14_448.
+func programName(arch string) string { return strings.ReplaceAll(arch, "@", "_") }
 
 func (p program) main(args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, prog: p}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/vitc-dev/vitc/gen/compile"
 	"github.com/vitc-dev/vitc/gen/modelid"
@@ -58,7 +57,7 @@ func (m *modelFlags) check(e *env) error {
 	}
 	if a := e.prog.arch; a != "" && modelid.LooksLikeID(m.model) {
 		if id, err := modelid.Parse(m.model); err == nil && id.Arch != a {
-			return fmt.Errorf("%s is a %s model; %s runs %s models only: use vitc, or the %s program", m.model, id.Arch, e.prog.name, a, strings.ReplaceAll(id.Arch, "@", "_"))
+			return fmt.Errorf("%s is a %s model; %s runs %s models only: use vitc, or the %s program", m.model, id.Arch, e.prog.name, a, programName(id.Arch))
 		}
 	}
 	return nil
@@ -73,6 +72,15 @@ func (m *modelFlags) resolve(e *env) (string, error) {
 	return compile.Resolve(context.Background(), m.model, m.opt)
 }
 
+// weightsFile compiles --model through the caches (as load does) and returns the weights file.
+func (m *modelFlags) weightsFile(e *env) (string, error) {
+	if err := m.check(e); err != nil {
+		return "", err
+	}
+	m.opt.Progress = e.progress()
+	return compile.WeightsFile(context.Background(), m.model, m.opt)
+}
+
 // load opens the model, downloading and compiling through the caches first; in a bundle, it
 // opens the weights built into the file.
 func (m *modelFlags) load(e *env) (*vit.Model, error) {
@@ -82,8 +90,11 @@ func (m *modelFlags) load(e *env) (*vit.Model, error) {
 	if b := e.prog.bundle; b != nil {
 		return b.Open(e.prog.arch)
 	}
-	m.opt.Progress = e.progress()
-	model, err := compile.Load(context.Background(), m.model, m.opt)
+	path, err := m.weightsFile(e)
+	if err != nil {
+		return nil, err
+	}
+	model, err := vit.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/vitc-dev/vitc/runtime/atomicfile"
@@ -133,12 +132,8 @@ func topK(logits []float32, k int) []prediction {
 		probs[i] = math.Exp(float64(v) - maxv)
 		sum += probs[i]
 	}
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	out := make([]prediction, k)
+	idx := topIndices(logits, k)
+	out := make([]prediction, len(idx))
 	for i := range out {
 		c := labels.ImageNet[idx[i]]
 		out[i] = prediction{Index: c.Index, WNID: c.WNID, Label: c.Name, Probability: probs[idx[i]] / sum}
