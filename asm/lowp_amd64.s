@@ -5,7 +5,7 @@
 
 // The low-precision micro-kernels for AVX-512 (AVX2's are in lowp_avx2_amd64.s, AMX's in
 // lowp_amx_amd64.s) and the AVX-512 packing routines.
-// As in sgemm_amd64.s, each call computes one strip of register tiles: MR rows of packed A
+// As in the float32 kernels, each call computes one strip of register tiles: MR rows of packed A
 // (row r at r*LAROWB bytes, see lowpARow in lowp_amd64.go) times a run of 16-wide panels of B,
 // over one block of k; Go packs A (rounding or quantizing it), blocks for the caches and splits
 // the work into calls of a few µs. The AVX-512 kernels take the panels in pairs; a lone last

@@ -7,58 +7,62 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// aRowStride is the distance in floats between the packed rows of A that the kernels read
-// (AROWB/4 in sgemm_amd64.s); it bounds the k block. It is not a multiple of 1024 so that the
-// rows of a tile fall in different L1 sets.
-const aRowStride = 528
-
-// sgemm12x32AVX512 computes a strip of 12×32 tiles over one block of k:
+// sgemm8x48AVX512 computes a strip of 8×48 tiles over one block of k:
 //
 //	c[r*ldc + 16p + j] = a·b + bias[16p+j]         (flags&1 == 0)
 //	c[r*ldc + 16p + j] += a·b + bias[16p+j]        (flags&1 == 1)
-//	a·b = Σ_{kk<kc} a[r*aRowStride + kk] · b[p*pstride + 16kk + j]
+//	a·b = Σ_{kk<kc} a[r*lda + kk] · b[p*pstride + 16kk + j]
 //
-// for rows r < rows (1 ≤ rows ≤ 12), panels p < panels (≥ 0) and columns j < 16, except that
+// for rows r < rows (1 ≤ rows ≤ 8), panels p < panels (≥ 0) and columns j < 16, except that
 // in the last panel only the columns whose bit is set in lastMask (a 16-bit mask, low bits
-// first) are read from bias and c or written. a must hold 12 packed rows of kc floats
-// (rows ≥ rows hold anything finite); bias may be nil. kc ≥ 0 and kc ≤ aRowStride. With
-// flags&2 (flagPrefetchB) it also prefetches, while reading each pair of panels, the pair after
-// it (even past the last panel: a prefetch does not fault); the result is the same. No alignment
-// is required. Go assembly is not preemptible: the driver gives one call about 1.6·10⁶
-// multiply-adds (12 rows × 512 columns × kc = 256), some 15 µs.
+// first) are read from bias and c or written. a must hold 8 rows of kc floats at stride lda
+// (rows ≥ rows are read too and must be finite); bias may be nil. kc ≥ 0. With flags&2
+// (flagPrefetchB) it also prefetches, while reading each tile's panels, the next tile's (even
+// past the last panel: a prefetch does not fault); the result is the same. No alignment is
+// required. Go assembly is not preemptible: the driver gives one call about 1.5·10⁶
+// multiply-adds (8 rows × 768 columns × kc = 256), some 15 µs.
 //
 //go:noescape
-func sgemm12x32AVX512(a *float32, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int)
+func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int)
 
-// sgemm6x16AVX2 is sgemm12x32AVX512 for 6×16 tiles with AVX2 and FMA: 6 packed rows of a,
-// 1 ≤ rows ≤ 6, and lastCols (1..16) the number of columns of the last panel.
+// sgemm6x16AVX2 is sgemm8x48AVX512 for 6×16 tiles with AVX2 and FMA: 6 rows of a,
+// 1 ≤ rows ≤ 6, and lastCols (1..16) the number of columns of the last panel; it does not
+// prefetch.
 //
 //go:noescape
-func sgemm6x16AVX2(a *float32, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int)
+func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int)
 
 // microKernel is the signature shared by the kernels above; last is lastMask or lastCols.
-type microKernel func(a *float32, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int)
+type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int)
 
-// flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm12x32AVX512
-// prefetch each next pair of panels of B (the AVX2 kernel ignores it).
+// flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm8x48AVX512
+// prefetch each next tile's panels of B (the AVX2 kernel ignores it).
 const (
 	flagAccumulate = 1
 	flagPrefetchB  = 2
 )
 
-// blocked drives a micro-kernel over a whole Sgemm with cache blocking: a block of k
-// (kc ≤ aRowStride) so that a tile's packed rows of A stay in L1 while the kernel sweeps the
-// panels, nc panels of B (kc×16·nc floats) that stay in L2 while the tiles of mc packed rows
+// blocked drives a micro-kernel over a whole Sgemm with cache blocking: a block of k (kc),
+// nc panels of B (kc×16·nc floats) that stay in L2 while the tiles of a block of mc rows
 // reuse them.
+//
+// The kernels read A where it lies. Copying ("packing") A into a tile-friendly layout, as
+// BLIS does, cost 3-5% of a batch-1 ViT here (more when two threads split a product by
+// columns and each copied all of A) and gained nothing measurable: even rows 12 KiB apart,
+// which share an L1 set, ran as fast as packed ones, the L1 being refilled from L2 either way.
+// Only a last tile of fewer rows than the kernel's is copied, padded with zero rows.
 type blocked struct {
 	mr         int // rows of a tile
-	kc, mc, nc int // k block, rows per packed block of A (a multiple of mr), panels per B block
-	mcWhole    int // up to this many rows (a multiple of mr) are packed as one block
+	kc, mc, nc int // k block, rows per block of A (a multiple of mr), panels per B block
+	mcWhole    int // up to this many rows (a multiple of mr) are one block
 	kernel     microKernel
 	lastMask   bool              // kernel takes the last panel's columns as a bit mask
 	gelu       func(x []float32) // the GELU epilogue, in place
-	scratch    chan []float32    // free buffers of mc×aRowStride floats for packed A
+	tails      chan []float32    // free buffers of mr×tailStride floats for a short tile
 }
+
+// tailStride is the row stride of a copied short tile.
+func (bl *blocked) tailStride() int { return bl.kc + PanelWidth }
 
 func newBlocked(mr, tilePanels int, kernel microKernel, lastMask bool, gelu func([]float32)) *blocked {
 	l1, l2 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2
@@ -69,16 +73,17 @@ func newBlocked(mr, tilePanels int, kernel microKernel, lastMask bool, gelu func
 		l2 = 1 << 20
 	}
 	bl := &blocked{mr: mr, kernel: kernel, lastMask: lastMask, gelu: gelu}
-	// Measured on a 48 KiB L1, 2 MiB L2 (Sapphire Rapids), 12×32 tiles: the tile's packed A
-	// takes a quarter of L1 (kc = 256); a block of B, a quarter of L2; the packed A block, a
-	// tenth. Twice as much of either cache was 10% slower. But a product of few rows (the 257
-	// of a batch-1 ViT) is packed whole, in up to a quarter of L2: then each block of B comes
-	// from L3 once rather than once per block of rows (vitb14 at batch 1: 3% faster).
-	bl.kc = min(aRowStride, max(64, l1/(4*4*mr))&^7)
+	// Measured on a 48 KiB L1, 2 MiB L2 (Sapphire Rapids): the tile's rows of A take a
+	// quarter of L1 (kc = 384 for 8×48 tiles; 128-512 were no faster); a block of B, a quarter
+	// of L2; the block of A, a tenth. Twice as much of either cache was 10% slower (12×32
+	// tiles). But a product of few rows (the 257 of a batch-1 ViT) is one block, in up to a
+	// quarter of L2: then each block of B comes from L3 once rather than once per block of
+	// rows (vitb14 at batch 1: 3% faster).
+	bl.kc = max(64, l1/(4*4*mr)) &^ 7
 	bl.nc = max(tilePanels, (l2/4/(4*PanelWidth*bl.kc))/tilePanels*tilePanels)
 	bl.mc = max(mr, (l2/10/(4*bl.kc))/mr*mr)
 	bl.mcWhole = max(bl.mc, (l2/4/(4*bl.kc))/mr*mr)
-	bl.scratch = make(chan []float32, 64)
+	bl.tails = make(chan []float32, 64)
 	return bl
 }
 
@@ -98,11 +103,11 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 	}
 	mc := ((m+mBlocks-1)/mBlocks + bl.mr - 1) / bl.mr * bl.mr
 	// A free list rather than a sync.Pool: buffers survive garbage collections.
-	var packed []float32
+	var tail []float32
 	select {
-	case packed = <-bl.scratch:
+	case tail = <-bl.tails:
 	default:
-		packed = make([]float32, bl.mcWhole*aRowStride)
+		tail = make([]float32, bl.mr*bl.tailStride())
 	}
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
@@ -113,7 +118,10 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 		gelu := epi == GELU && k0+kb == k
 		for i0 := 0; i0 < m; i0 += mc {
 			mb := min(mc, m-i0)
-			packA(packed, a[i0*lda+k0:], lda, mb, kb, bl.mr)
+			full := mb / bl.mr * bl.mr // rows in whole tiles
+			if full < mb {
+				packTail(tail, bl.tailStride(), a[(i0+full)*lda+k0:], lda, mb-full, kb, bl.mr)
+			}
 			for p0 := 0; p0 < panels; p0 += bl.nc {
 				np := min(bl.nc, panels-p0)
 				cols, last := np*PanelWidth, PanelWidth
@@ -135,7 +143,11 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 						// The first tile to read this block of B brings it into cache.
 						f |= flagPrefetchB
 					}
-					bl.kernel(&packed[ir*aRowStride], &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f)
+					ap, ld := &tail[0], bl.tailStride()
+					if ir < full {
+						ap, ld = &a[(i0+ir)*lda+k0], lda
+					}
+					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f)
 					if gelu {
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])
@@ -146,19 +158,19 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 		}
 	}
 	select {
-	case bl.scratch <- packed:
+	case bl.tails <- tail:
 	default:
 	}
 }
 
-// packA copies rows × kb floats of a (row stride lda) to dst with row stride aRowStride, and
-// zeroes the rows up to the next multiple of mr.
-func packA(dst, a []float32, lda, rows, kb, mr int) {
+// packTail copies rows × kb floats of a (row stride lda) to dst with row stride ld, and
+// zeroes the rows after them up to mr.
+func packTail(dst []float32, ld int, a []float32, lda, rows, kb, mr int) {
 	for r := 0; r < rows; r++ {
-		copy(dst[r*aRowStride:r*aRowStride+kb], a[r*lda:r*lda+kb])
+		copy(dst[r*ld:r*ld+kb], a[r*lda:r*lda+kb])
 	}
-	for r := rows; r%mr != 0; r++ {
-		clear(dst[r*aRowStride : r*aRowStride+kb])
+	for r := rows; r < mr; r++ {
+		clear(dst[r*ld : r*ld+kb])
 	}
 }
 
@@ -175,7 +187,7 @@ type amd64Variant struct {
 
 // amd64Variants registers the variants (registerAMD64) and drives their tests.
 var amd64Variants = []amd64Variant{
-	{name: "avx512", available: cpu.X86.HasAVX512F, mr: 12, tilePanels: 2, kernel: sgemm12x32AVX512, lastMask: true, gelu: geluSliceAVX512},
+	{name: "avx512", available: cpu.X86.HasAVX512F, mr: 8, tilePanels: 3, kernel: sgemm8x48AVX512, lastMask: true, gelu: geluSliceAVX512},
 	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, mr: 6, tilePanels: 1, kernel: sgemm6x16AVX2, gelu: geluSliceAVX2},
 }
 

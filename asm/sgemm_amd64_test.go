@@ -27,13 +27,13 @@ func amd64Drivers() map[string]*blocked {
 }
 
 // TestSgemmAMD64Edges checks the amd64 variants against a float64 product on both sides of
-// every tile and block edge: rows around multiples of 6 and 12, columns around the one- and
-// two-panel tiles, k around the unrolling by 4 and the k block, padded lda and ldc, bias or
+// every tile and block edge: rows around multiples of 6 and 8, columns around the one-, two-
+// and three-panel tiles, k around the unrolling by 4 and the k block, padded lda and ldc, bias or
 // none, every epilogue. Elements past the end of c must stay untouched.
 func TestSgemmAMD64Edges(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	ms := []int{1, 2, 5, 6, 7, 11, 12, 13, 23, 24, 25, 37}
-	ns := []int{1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97}
+	ms := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 24, 25, 37}
+	ns := []int{1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 80, 96, 97}
 	ks := []int{1, 2, 3, 4, 5, 9, 16, 33}
 	for name, bl := range amd64Drivers() {
 		worst := 0.0
@@ -70,7 +70,8 @@ func TestSgemmAMD64Edges(t *testing.T) {
 }
 
 // TestSgemmAMD64Blocks runs shapes larger than the real cache blocks: k over two and three k
-// blocks, rows packed whole and over two row blocks, columns over two panel blocks.
+// blocks, rows in one block and over two row blocks, columns over two panel blocks, and rows
+// 512 floats apart (which the driver copies rather than reads where they lie).
 func TestSgemmAMD64Blocks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
@@ -78,11 +79,14 @@ func TestSgemmAMD64Blocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for name, bl := range amd64Drivers() {
 		for _, s := range []struct{ m, n, k int }{
-			{bl.mc + 1, 33, 2*bl.kc + 1}, {bl.mcWhole + 1, 33, bl.kc + 1}, {13, bl.nc*PanelWidth + 17, bl.kc - 1}, {25, 40, 3*bl.kc - 2},
+			{bl.mc + 1, 33, 2*bl.kc + 1}, {bl.mcWhole + 1, 33, bl.kc + 1}, {13, bl.nc*PanelWidth + 17, bl.kc - 1}, {25, 40, 3*bl.kc - 2}, {37, 100, 512},
 		} {
 			for _, epi := range []Epilogue{Store, Accumulate, GELU} {
 				t.Run(fmt.Sprintf("%s/%dx%dx%d/epi=%d", name, s.m, s.n, s.k, epi), func(t *testing.T) {
 					lda, ldc := s.k+1, s.n+3
+					if s.k%256 == 0 {
+						lda = s.k
+					}
 					a := randSlice(r, (s.m-1)*lda+s.k)
 					w := randSlice(r, s.n*s.k)
 					bias := randSlice(r, s.n)
@@ -106,7 +110,7 @@ func TestSgemmAMD64Blocks(t *testing.T) {
 // no panels, kc = 0, one row, prefetching B past the last panel.
 func TestKernelArguments(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	a := randSlice(r, 12*aRowStride)
+	a := randSlice(r, 12*24)
 	b := randSlice(r, 3*16*8)
 	bias := randSlice(r, 48)
 	for name, bl := range amd64Drivers() {
@@ -116,14 +120,14 @@ func TestKernelArguments(t *testing.T) {
 		if bl.lastMask {
 			last = 0xffff
 		}
-		bl.kernel(&a[0], &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0)
 		for i := range c {
 			if c[i] != orig[i] {
 				t.Fatalf("%s: no panels wrote element %d", name, i)
 			}
 		}
 		// kc = 0: c = bias; one row: only row 0 written.
-		bl.kernel(&a[0], &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB)
 		for i := range c {
 			want := orig[i]
 			if i < 48 {
@@ -135,9 +139,9 @@ func TestKernelArguments(t *testing.T) {
 		}
 		// Prefetching B (past its end, too) changes nothing.
 		want := append([]float32(nil), orig...)
-		bl.kernel(&a[0], &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0)
+		bl.kernel(&a[0], 24, &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0)
 		copy(c, orig)
-		bl.kernel(&a[0], &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB)
 		for i := range c {
 			if c[i] != want[i] {
 				t.Fatalf("%s: prefetching B: element %d = %g, want %g", name, i, c[i], want[i])
