@@ -18,22 +18,24 @@ import (
 // first) are read from bias and c or written. a must hold 8 rows of kc floats at stride lda
 // (rows ≥ rows are read too and must be finite); bias may be nil. kc ≥ 0. With flags&2
 // (flagPrefetchB) it also prefetches, while reading each tile's panels, the next tile's (even
-// past the last panel: a prefetch does not fault); the result is the same. No alignment is
-// required. Go assembly is not preemptible: the driver gives one call about 1.5·10⁶
-// multiply-adds (8 rows × 768 columns × kc = 256), some 15 µs.
+// past the last panel: a prefetch does not fault); the result is the same. It also fetches
+// pfLines lines of 64 bytes from pf on into L2 (the next block of B), one every four k steps
+// of its whole tiles; pf may be nil when pfLines is 0. No alignment is required. Go assembly
+// is not preemptible: the driver gives one call at most 8 rows × nc panels × kc, about 10⁶
+// multiply-adds (8 × 336 columns × 384 on a 2 MiB L2), some 5 µs.
 //
 //go:noescape
-func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int)
+func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int)
 
 // sgemm6x16AVX2 is sgemm8x48AVX512 for 6×16 tiles with AVX2 and FMA: 6 rows of a,
-// 1 ≤ rows ≤ 6, and lastCols (1..16) the number of columns of the last panel; it does not
-// prefetch.
+// 1 ≤ rows ≤ 6, and lastCols (1..16) the number of columns of the last panel; it ignores
+// flagPrefetchB.
 //
 //go:noescape
-func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int)
+func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int)
 
 // microKernel is the signature shared by the kernels above; last is lastMask or lastCols.
-type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int)
+type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int, pf *float32, pfLines int)
 
 // flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm8x48AVX512
 // prefetch each next tile's panels of B (the AVX2 kernel ignores it).
@@ -135,6 +137,10 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 				if bias != nil && k0 == 0 {
 					bp = &bias[p0*PanelWidth]
 				}
+				nextK0, nextP0 := k0, p0+bl.nc // the next block of B
+				if nextP0 >= panels {
+					nextK0, nextP0 = k0+kc, 0
+				}
 				for ir := 0; ir < mb; ir += bl.mr {
 					rows := min(bl.mr, mb-ir)
 					c0 := (i0+ir)*ldc + p0*PanelWidth
@@ -147,7 +153,13 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 					if ir < full {
 						ap, ld = &a[(i0+ir)*lda+k0], lda
 					}
-					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f)
+					// The tiles of this block fetch the next block of B into L2, a panel each.
+					var pf *float32
+					pfLines := 0
+					if p := nextP0 + ir/bl.mr; nextK0 < k && p < min(panels, nextP0+bl.nc) {
+						pf, pfLines = &b[(p*k+nextK0)*PanelWidth], min(kc, k-nextK0)
+					}
+					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f, pf, pfLines)
 					if gelu {
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])

@@ -20,6 +20,7 @@
 //   R8        panels left, the tile's included
 //   R12       b at the first k of the tile's panel
 //   R13       c row in the store phase; scratch
+//   R14, R15  the next line to fetch into L2 and the end of those lines
 //   Y0-Y11    accumulators: row r in Y(2r) (columns 0-7) and Y(2r+1) (columns 8-15)
 //   Y12, Y13  one row of B; the bias, then c, in the store phase
 //   Y14, Y15  a[r][k] broadcast; the column masks in the last panel's store phase
@@ -96,9 +97,9 @@ DATA colMask<>+0x70(SB)/8, $0
 DATA colMask<>+0x78(SB)/8, $0
 GLOBL colMask<>(SB), RODATA|NOPTR, $128
 
-// func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int)
+// func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int)
 // Requires: AVX, AVX2, FMA
-TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-96
+TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-112
 	MOVQ lda+8(FP), R10
 	SHLQ $2, R10                 // R10 = lda bytes
 	LEAQ (R10)(R10*2), R11       // R11 = 3·lda bytes
@@ -109,6 +110,10 @@ TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-96
 	SHLQ $2, CX                  // CX = pstride bytes
 	MOVQ ldc+56(FP), DI
 	SHLQ $2, DI                  // DI = ldc bytes
+	MOVQ pf+96(FP), R14
+	MOVQ pfLines+104(FP), R15
+	SHLQ $6, R15
+	ADDQ R14, R15                // R15 = the end of the lines to fetch into L2
 
 panel:
 	TESTQ R8, R8
@@ -147,6 +152,10 @@ loop:
 	ADDQ $16, AX
 	ADDQ $16, R9
 	ADDQ $256, BX
+	CMPQ R14, R15
+	JAE  3(PC)
+	PREFETCHT1 (R14)             // one line of the next block of B into L2
+	ADDQ $64, R14
 	DECQ DX
 	JNZ  loop
 

@@ -107,7 +107,7 @@ func TestSgemmAMD64Blocks(t *testing.T) {
 }
 
 // TestKernelArguments calls the micro-kernels directly on the cases the driver rarely makes:
-// no panels, kc = 0, one row, prefetching B past the last panel.
+// no panels, kc = 0, one row, prefetching B past the last panel and past its end.
 func TestKernelArguments(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	a := randSlice(r, 12*24)
@@ -120,14 +120,14 @@ func TestKernelArguments(t *testing.T) {
 		if bl.lastMask {
 			last = 0xffff
 		}
-		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0)
 		for i := range c {
 			if c[i] != orig[i] {
 				t.Fatalf("%s: no panels wrote element %d", name, i)
 			}
 		}
 		// kc = 0: c = bias; one row: only row 0 written.
-		bl.kernel(&a[0], 24, &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB, nil, 0)
 		for i := range c {
 			want := orig[i]
 			if i < 48 {
@@ -137,11 +137,11 @@ func TestKernelArguments(t *testing.T) {
 				t.Fatalf("%s: kc=0 rows=1: element %d = %g, want %g", name, i, c[i], want)
 			}
 		}
-		// Prefetching B (past its end, too) changes nothing.
+		// Prefetching B, into L1 and L2 (past its end, too), changes nothing.
 		want := append([]float32(nil), orig...)
-		bl.kernel(&a[0], 24, &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0)
+		bl.kernel(&a[0], 24, &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0)
 		copy(c, orig)
-		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB, &b[len(b)-1], 1000)
 		for i := range c {
 			if c[i] != want[i] {
 				t.Fatalf("%s: prefetching B: element %d = %g, want %g", name, i, c[i], want[i])

@@ -24,6 +24,7 @@
 //   R8        panels left, the tile's included
 //   R12       b at the first k of the tile's first panel
 //   R13       the next tile's b while prefetching; c row or bias in the store phase
+//   R14, R15  the next line to fetch into L2 and the end of those lines
 //   Z0-Z23    accumulators: row r in Z(3r), Z(3r+1), Z(3r+2) (panels p, p+1, p+2); tiles of
 //             two panels use Z0-Z15 (row r in Z(2r), Z(2r+1)), of one panel Z0-Z7
 //   Z24-Z26   one row of B; the bias in the store phase
@@ -139,6 +140,14 @@
 	MOVQ R12, BX; \
 	MOVQ kc+32(FP), DX
 
+// PREFETCHL2 fetches the next of the lines at R14 (up to R15) into L2: the whole tiles of one
+// block of B bring in the next block, a panel each, while they run (1-3% faster passes).
+#define PREFETCHL2 \
+	CMPQ       R14, R15; \
+	JAE        3(PC); \
+	PREFETCHT1 (R14); \
+	ADDQ       $64, R14
+
 // NEXTK4 and NEXTK1 move on by four k steps and by one.
 #define NEXTK4 ADDQ $16, AX; ADDQ $16, R9; ADDQ $256, BX
 #define NEXTK1 ADDQ $4, AX; ADDQ $4, R9; ADDQ $64, BX
@@ -214,9 +223,13 @@
 	MOVQ  rows+64(FP), DX; \
 	TESTQ $1, flags+88(FP)
 
-// func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int)
+// func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int)
 // Requires: AVX512F
-TEXT ·sgemm8x48AVX512(SB), NOSPLIT, $0-96
+TEXT ·sgemm8x48AVX512(SB), NOSPLIT, $0-112
+	MOVQ  pf+96(FP), R14
+	MOVQ  pfLines+104(FP), R15
+	SHLQ  $6, R15
+	ADDQ  R14, R15               // R15 = the end of the lines to fetch into L2
 	MOVQ  lda+8(FP), R10
 	SHLQ  $2, R10                // R10 = lda bytes
 	LEAQ  (R10)(R10*2), R11      // R11 = 3·lda bytes
@@ -256,6 +269,7 @@ tripleloop:
 	KSTEP3(8, 128)
 	KSTEP3(12, 192)
 	NEXTK4
+	PREFETCHL2
 	DECQ  DX
 	JNZ   tripleloop
 	JMP   tripletail
@@ -277,6 +291,7 @@ triplefetchloop:
 	KSTEP3(12, 192)
 	PREFETCHT0 192(R13); PREFETCHT0 192(R13)(CX*1); PREFETCHT0 192(R13)(CX*2)
 	NEXTK4
+	PREFETCHL2
 	ADDQ  $256, R13
 	DECQ  DX
 	JNZ   triplefetchloop
