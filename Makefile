@@ -11,6 +11,7 @@ PARITY_BATCH ?= 2
 COMPARE_ARCHS   ?= vits14 vitb14 vitl14
 COMPARE_BATCHES ?= 1 8
 COMPARE_ITERS   ?=
+COMPARE_ROUNDS  ?= 3
 COMPARE_THREADS ?= 2
 COMPARE_DIR     ?= $(PARITY_DIR)/bench
 COMPARE_OUT     ?= gen/testdata/bench/results.md
@@ -100,20 +101,21 @@ parity: build
 	  done; \
 	done
 
-# make compare COMPARE_ARCHS="vits14 vitb14" COMPARE_BATCHES="1 8" [COMPARE_ITERS=N]: per
-# architecture and batch, back to back: vitc bench (best kernel, then VITC_KERNEL=avx2), ONNX
-# Runtime 1.30 on the model exported with torch.onnx.export (opset 14) and PyTorch, each on
-# COMPARE_THREADS threads, median of N (default 10 for vits14, 5 for larger); checks that ORT and
-# vitc give PyTorch's logits; an OpenBLAS sgemm 2048^3 line. Writes COMPARE_OUT (Markdown).
+# make compare COMPARE_ARCHS="vits14 vitb14" COMPARE_BATCHES="1 8" [COMPARE_ITERS=N]
+# [COMPARE_ROUNDS=R]: per architecture and batch, back to back: R interleaved rounds (default 3) of
+# vitc bench (best kernel, then VITC_KERNEL=avx2) and ONNX Runtime 1.30 on the model exported
+# with torch.onnx.export (opset 14), then PyTorch once, each on COMPARE_THREADS threads, median
+# of N passes (default 10 for vits14, 5 for larger), a row the median of its rounds; checks that
+# ORT and vitc give PyTorch's logits; an OpenBLAS sgemm 2048^3 line. Writes COMPARE_OUT (Markdown).
 .PHONY: compare
 compare: build
 	@$(PYTHON) -c 'import torch' 2>/dev/null || { echo "compare needs PyTorch: apt-get install -y python3-torch (run with $(PYTHON))"; exit 1; }
 	@test -d gen/testdata/bench/node_modules/onnxruntime-node || \
 	  (cd gen/testdata/bench && ONNXRUNTIME_NODE_INSTALL=skip $(NPM) ci --no-audit --no-fund)
 	$(PYTHON) gen/testdata/bench/compare.py --archs "$(COMPARE_ARCHS)" --batches "$(COMPARE_BATCHES)" \
-	  $(if $(COMPARE_ITERS),--iters $(COMPARE_ITERS)) --threads $(COMPARE_THREADS) --vitc $(BIN)/vitc --node $(NODE) \
+	  $(if $(COMPARE_ITERS),--iters $(COMPARE_ITERS)) --rounds $(COMPARE_ROUNDS) --threads $(COMPARE_THREADS) --vitc $(BIN)/vitc --node $(NODE) \
 	  --parity-dir $(PARITY_DIR) --work-dir $(COMPARE_DIR) --out $(COMPARE_OUT) \
-	  --command 'make compare COMPARE_ARCHS="$(COMPARE_ARCHS)" COMPARE_BATCHES="$(COMPARE_BATCHES)"$(if $(COMPARE_ITERS), COMPARE_ITERS=$(COMPARE_ITERS))$(if $(filter-out 2,$(COMPARE_THREADS)), COMPARE_THREADS=$(COMPARE_THREADS))'
+	  --command 'make compare COMPARE_ARCHS="$(COMPARE_ARCHS)" COMPARE_BATCHES="$(COMPARE_BATCHES)"$(if $(COMPARE_ITERS), COMPARE_ITERS=$(COMPARE_ITERS))$(if $(filter-out 3,$(COMPARE_ROUNDS)), COMPARE_ROUNDS=$(COMPARE_ROUNDS))$(if $(filter-out 2,$(COMPARE_THREADS)), COMPARE_THREADS=$(COMPARE_THREADS))'
 
 # make edge [EDGE_ARCHS="vits14 vitb14"]: one-file deployment against PyTorch in one run: per
 # architecture, vitc build's file (size, forward time, time from process start to the top-5 of a

@@ -1,20 +1,24 @@
 #!/usr/bin/python3
 """vitc against ONNX Runtime and PyTorch on the same random-weight finetuned checkpoints.
 
-    make compare [COMPARE_ARCHS="vits14 vitb14"] [COMPARE_BATCHES="1 8"] [COMPARE_ITERS=N]
+    make compare [COMPARE_ARCHS="vits14 vitb14"] [COMPARE_BATCHES="1 8"] [COMPARE_ITERS=N] [COMPARE_ROUNDS=R]
     /usr/bin/python3 gen/testdata/bench/compare.py --archs "vits14 vitb14" --batches "1 8"
-        [--iters N] [--threads 2] [--vitc bin/vitc] [--parity-dir .parity] [--work-dir .parity/bench]
+        [--iters N] [--rounds R] [--threads 2] [--vitc bin/vitc] [--parity-dir .parity] [--work-dir .parity/bench]
         [--out gen/testdata/bench/results.md] [--no-sgemm] [--command "how it was started"]
 
 Per architecture: the checkpoint is <parity-dir>/<arch>_finetuned.pth when `make parity` made it,
 else <work-dir>/<arch>_finetuned.pth (written once, parity.py's layout and seed). Per batch size:
 an input (torch_ref.py prepare) and the model exported to ONNX at that batch size (cached in
-<work-dir> while the checkpoint is unchanged); then, back to back:
+<work-dir> while the checkpoint is unchanged); then, back to back, R rounds (default 3) of
   1. vitc          bin/vitc bench --model CKPT --batch B --iters N      (the best kernel)
   2. vitc, AVX2    the same with VITC_KERNEL=avx2
   3. ONNX Runtime  node ort.mjs (onnxruntime-node, intraOpNumThreads T, graphOptimizationLevel 'all')
+and one of
   4. PyTorch       torch_ref.py time (torch.set_num_threads(T), inference_mode)
 each after one warm-up pass, median of N timed passes (the upper median for even N, as vitc bench).
+A runtime's figure is the median of its rounds' medians: the speed of a virtual machine drifts by
+5-15% over minutes, and interleaving the rounds gives each runtime the same share of fast and
+slow minutes.
 Then `vitc run` on the same input; the logits of vitc and ONNX Runtime are compared with PyTorch's
 (max|A - torch| / max|torch|). GFLOP/s use vitc's FLOP count (gen/arch Config.FLOPs: matrix
 products and attention, 2 per multiply-add). Writes a Markdown report to --out and prints it.
@@ -189,6 +193,8 @@ def main():
     ap.add_argument('--archs', default='vits14 vitb14 vitl14')
     ap.add_argument('--batches', default='1 8')
     ap.add_argument('--iters', type=int, default=0, help='timed passes (default 10 for vits14, 5 for larger)')
+    ap.add_argument('--rounds', type=int, default=3,
+                    help='interleaved rounds of vitc and ONNX Runtime; each reports the median of its rounds')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--vitc', default=os.path.join(ROOT, 'bin', 'vitc'))
     ap.add_argument('--node', default='node')
@@ -238,14 +244,30 @@ def main():
             steps = [('vitc', lambda: bench_vitc(a, ckpt, b, iters))]
             if not a.no_avx2:
                 steps.append(('vitc-avx2', lambda: bench_vitc(a, ckpt, b, iters, kernel='avx2')))
-            steps += [('ort', lambda: bench_ort(a, onnx, inp, base + '_ort.npy', iters)),
-                      ('torch', lambda: bench_torch(a, arch, ckpt, b, inp, base + '_torch.npy', iters))]
-            for kind, fn in steps:
-                try:
-                    r = fn()
-                except RuntimeError as e:
-                    errors.append('%s batch %d %s: %s' % (arch, b, kind, e))
+            steps.append(('ort', lambda: bench_ort(a, onnx, inp, base + '_ort.npy', iters)))
+            rounds = {}  # kind -> one result per round
+            for rnd in range(a.rounds):
+                for kind, fn in steps:
+                    try:
+                        r = fn()
+                    except RuntimeError as e:
+                        errors.append('%s batch %d %s (round %d): %s' % (arch, b, kind, rnd + 1, e))
+                        continue
+                    rounds.setdefault(kind, []).append(r)
+                    log('%s batch %d %s round %d: median %.1f ms/batch' % (arch, b, kind, rnd + 1, r['median_ms']))
+            try:
+                rounds['torch'] = [bench_torch(a, arch, ckpt, b, inp, base + '_torch.npy', iters)]
+            except RuntimeError as e:
+                errors.append('%s batch %d torch: %s' % (arch, b, e))
+            for kind in [k for k, _ in steps] + ['torch']:
+                rs = rounds.get(kind)
+                if not rs:
                     continue
+                r = dict(rs[0])
+                r.update(median_ms=median([x['median_ms'] for x in rs]), min_ms=min(x['min_ms'] for x in rs),
+                         max_ms=max(x['max_ms'] for x in rs), round_ms=[x['median_ms'] for x in rs])
+                if kind.startswith('vitc'):
+                    r['vitc_gflops'] = median([x['vitc_gflops'] for x in rs])
                 r.update(kind=kind, arch=arch, batch=b, iters=iters)
                 r['images_s'] = b / (r['median_ms'] / 1e3)
                 r['gflops'] = flops * b / (r['median_ms'] / 1e3) / 1e9
@@ -299,7 +321,9 @@ def render(a, rows, agree, sgemm, errors, started, finished, load0, load1):
     L.append('- machine: %s' % machine())
     L.append('- load average (1, 5, 15 min) at start %s, at end %s' % (' '.join(load0), ' '.join(load1)))
     try:
-        busy = max(float(load0[0]), float(load1[0])) > 0.5 * (os.cpu_count() or 1)
+        # The load at the end counts the runtimes measured here; only the start's says whether
+        # something else was running.
+        busy = float(load0[0]) > 0.5 * (os.cpu_count() or 1)
     except ValueError:
         busy = False
     if busy:
@@ -322,18 +346,20 @@ def render(a, rows, agree, sgemm, errors, started, finished, load0, load1):
              "torch runs its OpenMP pool (set_num_threads) beside OpenBLAS's own pthread pool, so PyTorch has "
              'up to 2 x %d busy threads, which contend on a machine with %s CPUs'
              % (a.threads, a.threads, a.threads, a.threads, a.threads, os.cpu_count()))
-    L.append('- each: one warm-up pass, then the median of N timed passes (N in the table); all rows of one '
-             'architecture and batch measured back to back; ORT model exported with '
-             '`torch.onnx.export(model, x, opset_version=14)` at that fixed batch size')
+    L.append('- each: one warm-up pass, then the median of N timed passes (N in the table); vitc and ONNX Runtime '
+             'in %d interleaved rounds (vitc, vitc AVX2, ORT, then again), each row the median of its rounds\' '
+             'medians (listed), PyTorch once; all rows of one architecture and batch measured back to back; '
+             'ORT model exported with `torch.onnx.export(model, x, opset_version=14)` at that fixed batch size'
+             % a.rounds)
     L.append('- GFLOP/s: FLOPs per image as vitc counts them (matrix products + attention, 2 per multiply-add): %s'
              % ', '.join('%s %.2f G' % (x, arch_flops(x) / 1e9) for x in dict.fromkeys(r['arch'] for r in rows)))
     L.append('')
-    L.append('| runtime | arch | batch | ms/batch | images/s | GFLOP/s | vs ONNX Runtime | N | min–max ms |')
-    L.append('|---|---|---|---|---|---|---|---|---|')
+    L.append('| runtime | arch | batch | ms/batch | images/s | GFLOP/s | vs ONNX Runtime | N | rounds\' medians ms | min–max ms |')
+    L.append('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
-        L.append('| %s | %s | %d | %.1f | %.2f | %.1f | %.2fx | %d | %.1f–%.1f |' % (
+        L.append('| %s | %s | %d | %.1f | %.2f | %.1f | %.2fx | %d | %s | %.1f–%.1f |' % (
             r['name'], r['arch'], r['batch'], r['median_ms'], r['images_s'], r['gflops'], r['vs_ort'], r['iters'],
-            r['min_ms'], r['max_ms']))
+            ' '.join('%.1f' % x for x in r['round_ms']), r['min_ms'], r['max_ms']))
     if sgemm:
         L.append('')
         L.append('OpenBLAS sgemm reference (torch.mm, 2048 x 2048 x 2048 float32, median of 10):')
