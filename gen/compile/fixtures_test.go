@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
@@ -166,5 +167,48 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAttentionSchedules runs a fixture with one, two and eight workers, so that attention
+// takes both of its schedules (a task per image and head when there are at least twice as
+// many heads as workers, else packing first and sharing out query blocks), at batch 1 and 2,
+// and with GOMAXPROCS raised after the model's first pass (its buffers were made for fewer
+// workers). Every output must match PyTorch's.
+func TestAttentionSchedules(t *testing.T) {
+	t.Setenv("VITC_CACHE", t.TempDir())
+	x, err := npy.ReadFile(filepath.Join(fixtures, "odd_input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npy.ReadFile(filepath.Join(fixtures, "odd_finetuned_zip_f32.expected.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, classes := len(x.Data)/x.Shape[0], len(want.Data)/want.Shape[0]
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range [][2]int{{1, 1}, {2, 2}, {8, 8}, {1, 8}} {
+		runtime.GOMAXPROCS(procs[0])
+		m, err := Load(context.Background(), filepath.Join(fixtures, "odd_finetuned_zip_f32.pth"), Options{Heads: 3, Name: "odd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 2} {
+			if _, err := m.Forward(x.Data[:batch*per], batch); err != nil { // the Runs for this batch
+				t.Fatal(err)
+			}
+			runtime.GOMAXPROCS(procs[1])
+			got, err := m.Forward(x.Data[:batch*per], batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.GOMAXPROCS(procs[0])
+			diff, rel := maxRelDiff(t, got, want.Data[:batch*classes])
+			if rel > Tolerance {
+				t.Fatalf("GOMAXPROCS %d then %d, batch %d: max diff %.3g = %.3g × max|output|", procs[0], procs[1], batch, diff, rel)
+			}
+			t.Logf("GOMAXPROCS %d then %d, batch %d: maxdiff %.3g = %.3g × max|output|", procs[0], procs[1], batch, diff, rel)
+		}
+		m.Close()
 	}
 }

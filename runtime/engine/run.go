@@ -30,13 +30,13 @@ type Run struct {
 	block         int
 
 	scores [][]float32 // per worker: a block of attention scores, queryBlock×Tokens
-	keys   []float32   // per image and head: kᵀ packed in panels of 16 tokens (see Attention)
-	values []float32   // per image and head: v packed in panels of 16 of its columns
+	keys   []float32   // per image and head (or per worker): kᵀ packed in panels of 16 tokens (see Attention)
+	values []float32   // per image and head (or per worker): v packed in panels of 16 of its columns
 }
 
 // queryBlock is the number of queries whose scores are held at once: a block of queryBlock ×
 // Tokens scores stays in L2 even for 1157 tokens (vith14@476). It is a multiple of every
-// kernel's tile rows (12, 6, 4), so that only a sequence's last block has a partial tile: with
+// kernel's tile rows (8, 6 and the low-precision kernels' 12 and 4), so that only a sequence's last block has a partial tile: with
 // 64, each block of 64 queries ran as six 12-row tiles, 72 rows, and vits14's 257 queries as
 // 25 tiles rather than 22.
 const queryBlock = 72
@@ -69,8 +69,11 @@ func workers() int { return runtime.GOMAXPROCS(0) }
 // parallel runs fn(worker, task) for every task in [0, n) on up to GOMAXPROCS goroutines:
 // the caller (worker 0) and the helpers that MatMul uses (workers 1..), which are already
 // running, rather than new goroutines per call.
-func parallel(n int, fn func(worker, task int)) {
-	w := min(workers(), n)
+func parallel(n int, fn func(worker, task int)) { parallelUpTo(workers(), n, fn) }
+
+// parallelUpTo is parallel on at most w goroutines: worker < w.
+func parallelUpTo(w, n int, fn func(worker, task int)) {
+	w = min(w, n)
 	if w <= 1 {
 		for t := 0; t < n; t++ {
 			fn(0, t)
@@ -163,71 +166,99 @@ func panels(n int) int { return (n + asm.PanelWidth - 1) / asm.PanelWidth }
 // softmax, and its share of the output.
 func (r *Run) Attention(dst, qkv []float32) {
 	a := r.Arch
-	t, d, hd, heads := a.Tokens(), a.Embed, a.HeadDim(), a.Heads
+	t, hd := a.Tokens(), a.HeadDim()
 	kSize := panels(t) * asm.PanelWidth * hd
 	vSize := panels(hd) * asm.PanelWidth * t
 	r.block++
 	last := r.LastAttention != nil && r.block == a.Depth
-
-	// Pack: keys as a (hd × t) matrix whose columns are tokens, values as (t × hd).
-	parallel(r.Batch*heads, func(_, task int) {
-		b, h := task/heads, task%heads
-		base := b * t * 3 * d
-		keys := r.keys[task*kSize : (task+1)*kSize]
-		values := r.values[task*vSize : (task+1)*vSize]
-		clear(keys[(t/asm.PanelWidth)*asm.PanelWidth*hd:]) // zero padding of the last panel
-		clear(values[(hd/asm.PanelWidth)*asm.PanelWidth*t:])
-		// Keys a panel of 16 tokens at a time: the panel's rows of k stay in L1 while they are
-		// transposed column by column.
-		var rows [asm.PanelWidth][]float32
-		for j0 := 0; j0 < t; j0 += asm.PanelWidth {
-			n := min(asm.PanelWidth, t-j0)
-			for jj := range n {
-				rows[jj] = qkv[base+(j0+jj)*3*d+d+h*hd:][:hd]
+	n, blocks := r.Batch*a.Heads, (t+queryBlock-1)/queryBlock
+	// The per-worker buffers were made for GOMAXPROCS at NewRun; it may have grown since.
+	w := len(r.scores)
+	if n >= 2*w {
+		// Heads enough for every core: a task packs one image and head's keys and values into
+		// its worker's buffers and runs all its query blocks, so that they read them from the
+		// core's own cache (vitb14 and vits14 at batch 1: passes 1-1.5% faster).
+		parallelUpTo(w, n, func(worker, task int) {
+			keys, values := r.keys[worker*kSize:][:kSize], r.values[worker*vSize:][:vSize]
+			r.packKV(keys, values, qkv, task)
+			for qb := range blocks {
+				r.attend(dst, qkv, keys, values, worker, task, qb, last)
 			}
-			kp := keys[(j0/asm.PanelWidth)*asm.PanelWidth*hd:][:asm.PanelWidth*hd]
-			if n == asm.PanelWidth {
-				transpose16(kp, &rows, hd)
-				continue
-			}
-			for c := 0; c < hd; c++ {
-				col := kp[c*asm.PanelWidth:][:asm.PanelWidth]
-				for jj, row := range rows[:n] {
-					col[jj] = row[c]
-				}
-			}
-		}
-		// Values a row at a time, in whole runs of 16 columns where it has them.
-		whole := hd / asm.PanelWidth * asm.PanelWidth
-		for j := 0; j < t; j++ {
-			v := qkv[base+j*3*d+2*d+h*hd:][:hd]
-			for c := 0; c < whole; c += asm.PanelWidth {
-				*(*[asm.PanelWidth]float32)(values[c*t+j*asm.PanelWidth:]) = *(*[asm.PanelWidth]float32)(v[c:])
-			}
-			for c := whole; c < hd; c++ {
-				values[whole*t+j*asm.PanelWidth+c-whole] = v[c]
-			}
-		}
+		})
+		return
+	}
+	// Few heads for the cores: pack every head first, then share out the query blocks.
+	parallel(n, func(_, task int) {
+		r.packKV(r.keys[task*kSize:][:kSize], r.values[task*vSize:][:vSize], qkv, task)
 	})
+	parallelUpTo(w, n*blocks, func(worker, task int) {
+		bh := task / blocks
+		r.attend(dst, qkv, r.keys[bh*kSize:][:kSize], r.values[bh*vSize:][:vSize], worker, bh, task%blocks, last)
+	})
+}
 
+// packKV packs image and head bh's keys into keys, as a (hd × t) matrix whose columns are
+// tokens, and its values into values, as (t × hd), both in panels of 16 columns.
+func (r *Run) packKV(keys, values, qkv []float32, bh int) {
+	a := r.Arch
+	t, d, hd := a.Tokens(), a.Embed, a.HeadDim()
+	b, h := bh/a.Heads, bh%a.Heads
+	base := b * t * 3 * d
+	clear(keys[(t/asm.PanelWidth)*asm.PanelWidth*hd:]) // zero padding of the last panel
+	clear(values[(hd/asm.PanelWidth)*asm.PanelWidth*t:])
+	// Keys a panel of 16 tokens at a time: the panel's rows of k stay in L1 while they are
+	// transposed column by column.
+	var rows [asm.PanelWidth][]float32
+	for j0 := 0; j0 < t; j0 += asm.PanelWidth {
+		n := min(asm.PanelWidth, t-j0)
+		for jj := range n {
+			rows[jj] = qkv[base+(j0+jj)*3*d+d+h*hd:][:hd]
+		}
+		kp := keys[(j0/asm.PanelWidth)*asm.PanelWidth*hd:][:asm.PanelWidth*hd]
+		if n == asm.PanelWidth {
+			transpose16(kp, &rows, hd)
+			continue
+		}
+		for c := 0; c < hd; c++ {
+			col := kp[c*asm.PanelWidth:][:asm.PanelWidth]
+			for jj, row := range rows[:n] {
+				col[jj] = row[c]
+			}
+		}
+	}
+	// Values a row at a time, in whole runs of 16 columns where it has them.
+	whole := hd / asm.PanelWidth * asm.PanelWidth
+	for j := 0; j < t; j++ {
+		v := qkv[base+j*3*d+2*d+h*hd:][:hd]
+		for c := 0; c < whole; c += asm.PanelWidth {
+			*(*[asm.PanelWidth]float32)(values[c*t+j*asm.PanelWidth:]) = *(*[asm.PanelWidth]float32)(v[c:])
+		}
+		for c := whole; c < hd; c++ {
+			values[whole*t+j*asm.PanelWidth+c-whole] = v[c]
+		}
+	}
+}
+
+// attend computes query block qb of image and head bh on worker's scores: its scores against
+// the packed keys, their softmax (the class token's row kept when last), and its share of
+// the output from the packed values.
+func (r *Run) attend(dst, qkv, keys, values []float32, worker, bh, qb int, last bool) {
+	a := r.Arch
+	t, d, hd, heads := a.Tokens(), a.Embed, a.HeadDim(), a.Heads
+	b, h := bh/heads, bh%heads
+	i0 := qb * queryBlock
+	rows := min(queryBlock, t-i0)
+	scores := r.scores[worker][:rows*t]
+	q := qkv[(b*t+i0)*3*d+h*hd:]
+	asm.Sgemm(rows, t, hd, q, 3*d, keys, scores, t, nil, asm.Store)
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	blocks := (t + queryBlock - 1) / queryBlock
-	parallel(r.Batch*heads*blocks, func(worker, task int) {
-		bh, qb := task/blocks, task%blocks
-		b, h := bh/heads, bh%heads
-		i0 := qb * queryBlock
-		rows := min(queryBlock, t-i0)
-		scores := r.scores[worker][:rows*t]
-		q := qkv[(b*t+i0)*3*d+h*hd:]
-		asm.Sgemm(rows, t, hd, q, 3*d, r.keys[bh*kSize:(bh+1)*kSize], scores, t, nil, asm.Store)
-		for i := 0; i < rows; i++ {
-			asm.Softmax(scores[i*t:(i+1)*t], scale)
-		}
-		if last && i0 == 0 {
-			copy(r.LastAttention[(b*heads+h)*t:(b*heads+h+1)*t], scores[:t])
-		}
-		asm.Sgemm(rows, hd, t, scores, t, r.values[bh*vSize:(bh+1)*vSize], dst[(b*t+i0)*d+h*hd:], d, nil, asm.Store)
-	})
+	for i := 0; i < rows; i++ {
+		asm.Softmax(scores[i*t:(i+1)*t], scale)
+	}
+	if last && i0 == 0 {
+		copy(r.LastAttention[bh*t:(bh+1)*t], scores[:t])
+	}
+	asm.Sgemm(rows, hd, t, scores, t, values, dst[(b*t+i0)*d+h*hd:], d, nil, asm.Store)
 }
 
 // FinalNorm writes the final LayerNorm of each image's class token into Out.
