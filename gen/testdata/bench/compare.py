@@ -188,6 +188,22 @@ def loadavg():
         return ['?']
 
 
+def cpu_busy(seconds=3.0):
+    """The share of all CPUs' time spent outside idle and iowait over the next seconds (Linux's
+    /proc/stat), or None: what else is running right now, unlike the load average, which
+    still counts work that ended a minute ago."""
+    def sample():
+        f = [int(x) for x in open('/proc/stat').readline().split()[1:]]
+        return sum(f), f[3] + f[4]
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--archs', default='vits14 vitb14 vitl14')
@@ -216,6 +232,7 @@ def main():
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
+    busy0 = cpu_busy()
     errors = []
     sgemm = []
     if not a.no_sgemm:
@@ -303,7 +320,7 @@ def main():
             agree.append(ag)
 
     finished = datetime.datetime.now(datetime.timezone.utc)
-    report = render(a, rows, agree, sgemm, errors, started, finished, load0, loadavg())
+    report = render(a, rows, agree, sgemm, errors, started, finished, load0, loadavg(), busy0)
     with open(a.out, 'w') as f:
         f.write(report)
     with open(os.path.join(a.work_dir, 'results.json'), 'w') as f:
@@ -313,19 +330,17 @@ def main():
     return 1 if errors else 0
 
 
-def render(a, rows, agree, sgemm, errors, started, finished, load0, load1):
+def render(a, rows, agree, sgemm, errors, started, finished, load0, load1, busy0):
     L = []
     L.append('# vitc vs ONNX Runtime vs PyTorch')
     L.append('')
     L.append('- date: %s to %s UTC' % (started.strftime('%Y-%m-%d %H:%M'), finished.strftime('%H:%M')))
     L.append('- machine: %s' % machine())
-    L.append('- load average (1, 5, 15 min) at start %s, at end %s' % (' '.join(load0), ' '.join(load1)))
-    try:
-        # The load at the end counts the runtimes measured here; only the start's says whether
-        # something else was running.
-        busy = float(load0[0]) > 0.5 * (os.cpu_count() or 1)
-    except ValueError:
-        busy = False
+    L.append('- load average (1, 5, 15 min) at start %s, at end %s; CPU busy in the 3 s before the start: %s'
+             % (' '.join(load0), ' '.join(load1), '?' if busy0 is None else '%.0f%%' % (100 * busy0)))
+    # Something else running: the CPUs busy just before the start (the load average would also
+    # count work that ended a minute ago, and at the end counts the runtimes measured here).
+    busy = busy0 is not None and busy0 > 0.25
     if busy:
         L.append('- **other processes were running**: the medians are disturbed (the runtimes that spin-wait, '
                  'ONNX Runtime and PyTorch, the most); the min column is closer to the unloaded speed')
