@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "zmm_amd64.h"
 
 // The AVX-512 matrix-product micro-kernel: one strip of 8×48 register tiles (8 rows of A times
 // three 16-wide panels of B) over one block of k. A is read where it lies, row r at r·lda
@@ -114,15 +115,6 @@
 	ROW1(AROW5(aoff), Z27, Z5); \
 	ROW1(AROW6(aoff), Z28, Z6); \
 	ROW1(AROW7(aoff), Z29, Z7)
-
-// ZERO24 clears the accumulators.
-#define ZERO24 \
-	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; \
-	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7; \
-	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11; \
-	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15; \
-	VPXORD Z16, Z16, Z16; VPXORD Z17, Z17, Z17; VPXORD Z18, Z18, Z18; VPXORD Z19, Z19, Z19; \
-	VPXORD Z20, Z20, Z20; VPXORD Z21, Z21, Z21; VPXORD Z22, Z22, Z22; VPXORD Z23, Z23, Z23
 
 // PREFETCHC fetches the tile's rows of c (three lines each) while the k loop runs.
 #define PREFETCHC1 PREFETCHT0 (R13); PREFETCHT0 64(R13); PREFETCHT0 128(R13); ADDQ DI, R13
