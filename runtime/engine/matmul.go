@@ -70,11 +70,12 @@ type grid struct {
 
 func (g grid) tasks() int { return g.rowChunks * g.colChunks }
 
-// Costs of the split model, in multiply-adds: a task packs its rows of src once per call
-// (packCost per element of src it reads), streams its columns of w from the shared cache once
-// (streamCost per element of w), and costs taskCost to hand out.
+// Costs of the split model, in multiply-adds: a task reads its rows of src into its core's
+// cache (readCost per element of src: tuned when the kernels still copied A, and kept),
+// streams its columns of w from the shared cache once (streamCost per element of w), and
+// costs taskCost to hand out.
 const (
-	packCost   = 16
+	readCost   = 16
 	streamCost = 8
 	taskCost   = 200_000
 )
@@ -95,7 +96,7 @@ func split(rows, n, k, workers, tileRows, tileCols int) grid {
 		for c := 1; c <= min(g.colUnits, 8*workers); c++ {
 			tc := float64(((g.colUnits + c - 1) / c) * g.unitPanels * asm.PanelWidth)
 			rounds := float64((r*c + workers - 1) / workers)
-			task := tr*tc*float64(k) + packCost*tr*float64(k) + streamCost*tc*float64(k) + taskCost
+			task := tr*tc*float64(k) + readCost*tr*float64(k) + streamCost*tc*float64(k) + taskCost
 			if t := rounds * task; best < 0 || t < best*0.999 {
 				best, g.rowChunks, g.colChunks = t, r, c
 			}
