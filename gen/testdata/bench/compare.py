@@ -13,12 +13,16 @@ an input (torch_ref.py prepare) and the model exported to ONNX at that batch siz
   1. vitc          bin/vitc bench --model CKPT --batch B --iters N      (the best kernel)
   2. vitc, AVX2    the same with VITC_KERNEL=avx2
   3. ONNX Runtime  node ort.mjs (onnxruntime-node, intraOpNumThreads T, graphOptimizationLevel 'all')
+  4. ORT, AVX2     the same with AVX-512 hidden from it (noavx512.c, LD_PRELOAD): its AVX2 kernels
 and one of
-  4. PyTorch       torch_ref.py time (torch.set_num_threads(T), inference_mode)
+  5. PyTorch       torch_ref.py time (torch.set_num_threads(T), inference_mode)
 each after one warm-up pass, median of N timed passes (the upper median for even N, as vitc bench).
 A runtime's figure is the median of its rounds' medians: the speed of a virtual machine drifts by
 5-15% over minutes, and interleaving the rounds gives each runtime the same share of fast and
 slow minutes.
+Step 4 runs where the CPU has AVX-512 and can make CPUID fault (cpuid_fault in /proc/cpuinfo) and
+gcc builds the library; --no-ort-avx2 skips it. ONNX Runtime has no switch of its own for that, and
+without it vitc's AVX2 kernels could only be set against ORT's AVX-512 ones.
 Then `vitc run` on the same input; the logits of vitc and ONNX Runtime are compared with PyTorch's
 (max|A - torch| / max|torch|). GFLOP/s use vitc's FLOP count (gen/arch Config.FLOPs: matrix
 products and attention, 2 per multiply-add). Writes a Markdown report to --out and prints it.
@@ -64,11 +68,16 @@ def log(msg):
     print('[compare %s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
 
 
-def run(cmd, env=None, capture=True):
-    """Runs cmd; stdout returned (stderr passes through). Raises on failure."""
-    log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+def run(cmd, env=None, capture=True, stderr=None):
+    """Runs cmd; stdout returned (stderr passes through, or is appended to the list stderr).
+    Raises on failure."""
+    log('$ ' + ' '.join(shlex.quote(c) for c in ([k + '=' + v for k, v in (env or {}).items()] + cmd)))
     full_env = dict(os.environ, **(env or {}))
-    r = subprocess.run(cmd, env=full_env, cwd=ROOT, stdout=subprocess.PIPE if capture else None, text=True)
+    r = subprocess.run(cmd, env=full_env, cwd=ROOT, stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if stderr is not None else None, text=True)
+    if stderr is not None:
+        sys.stderr.write(r.stderr)
+        stderr.append(r.stderr)
     if r.returncode != 0:
         raise RuntimeError('exit status %d: %s%s' % (r.returncode, ' '.join(cmd),
                                                      ('\n' + r.stdout[-2000:]) if capture and r.stdout else ''))
@@ -105,11 +114,47 @@ def bench_vitc(a, ckpt, batch, iters, kernel=None):
             'vitc_images_s': float(line.group(5)), 'vitc_gflops': float(line.group(6))}
 
 
-def bench_ort(a, onnx, inp, out_npy, iters):
+def bench_ort(a, onnx, inp, out_npy, iters, noavx512=None):
+    """ORT's timings; with noavx512 (the library's path), with AVX-512 hidden from it."""
+    env, err = None, None
+    if noavx512:
+        env, err = {'LD_PRELOAD': noavx512, 'NOAVX512_REPORT': '1'}, []
     r = json_line(run([a.node, ORT_SCRIPT, '--model', onnx, '--input', inp, '--output', out_npy,
-                       '--iters', str(iters), '--threads', str(a.threads)]))
+                       '--iters', str(iters), '--threads', str(a.threads)], env, stderr=err))
+    if noavx512:
+        # The library must have answered the CPUID leaf that holds the AVX-512 bits.
+        m = NOAVX512_LINE.search(''.join(err))
+        if not m or int(m.group(2)) == 0:
+            raise RuntimeError('noavx512 did not report answering CPUID leaf 7: AVX-512 may not have been hidden')
     t = r['times_ms']
     return {'median_ms': median(t), 'min_ms': min(t), 'max_ms': max(t), 'version': r['ort']}
+
+
+NOAVX512_LINE = re.compile(r'noavx512: answered (\d+) CPUIDs \((\d+) of leaf 7\)')
+NOAVX512_SRC = os.path.join(HERE, 'noavx512.c')
+
+
+def build_noavx512(a):
+    """Builds noavx512.so in the work directory, or returns None (and why) where it cannot work."""
+    flags = set()
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('flags'):
+                flags = set(line.split(':', 1)[1].split())
+                break
+    except OSError:
+        pass
+    if 'avx512f' not in flags:
+        return None, 'the CPU has no AVX-512: ONNX Runtime runs AVX2 anyway'
+    if 'cpuid_fault' not in flags:
+        return None, 'the CPU (or hypervisor) cannot make CPUID fault (no cpuid_fault in /proc/cpuinfo)'
+    so = os.path.join(a.work_dir, 'noavx512.so')
+    try:
+        run(['gcc', '-O2', '-Wall', '-shared', '-fPIC', '-o', so + '.tmp', NOAVX512_SRC, '-ldl'], capture=False)
+    except (RuntimeError, OSError) as e:
+        return None, 'gcc could not build %s: %s' % (NOAVX512_SRC, e)
+    os.replace(so + '.tmp', so)
+    return so, ''
 
 
 def bench_torch(a, arch, ckpt, batch, inp, out_npy, iters):
@@ -219,6 +264,7 @@ def main():
     ap.add_argument('--out', default=os.path.join(HERE, 'results.md'))
     ap.add_argument('--no-sgemm', action='store_true')
     ap.add_argument('--no-avx2', action='store_true', help='skip the VITC_KERNEL=avx2 row')
+    ap.add_argument('--no-ort-avx2', action='store_true', help='skip ONNX Runtime with AVX-512 hidden')
     ap.add_argument('--command', default='', help='the command that started this, for the report')
     a = ap.parse_args()
     a.vitc = os.path.abspath(a.vitc)
@@ -244,6 +290,11 @@ def main():
             except RuntimeError as e:
                 errors.append('sgemm %d threads: %s' % (t, e))
 
+    noavx512, why = (None, 'skipped (--no-ort-avx2)') if a.no_ort_avx2 else build_noavx512(a)
+    if not noavx512:
+        log('no ONNX Runtime AVX2 row: ' + why)
+    a.ort_avx2_note = why
+
     rows, agree = [], []
     for arch in archs:
         flops = arch_flops(arch)
@@ -262,6 +313,8 @@ def main():
             if not a.no_avx2:
                 steps.append(('vitc-avx2', lambda: bench_vitc(a, ckpt, b, iters, kernel='avx2')))
             steps.append(('ort', lambda: bench_ort(a, onnx, inp, base + '_ort.npy', iters)))
+            if noavx512:
+                steps.append(('ort-avx2', lambda: bench_ort(a, onnx, inp, base + '_ort_avx2.npy', iters, noavx512)))
             rounds = {}  # kind -> one result per round
             for rnd in range(a.rounds):
                 for kind, fn in steps:
@@ -295,21 +348,27 @@ def main():
                                       % (arch, r['vitc_gflops'], r['gflops']))
                 elif kind == 'ort':
                     r['name'] = 'ONNX Runtime %s' % r['version']
+                elif kind == 'ort-avx2':
+                    r['name'] = 'ONNX Runtime %s, AVX-512 hidden' % r['version']
                 else:
                     r['name'] = 'PyTorch %s' % r['version']
                 group.append(r)
                 log('%s batch %d %s: median %.1f ms/batch, %.2f images/s, %.1f GFLOP/s'
                     % (arch, b, r['name'], r['median_ms'], r['images_s'], r['gflops']))
             ort = [r for r in group if r['kind'] == 'ort']
+            ort2 = [r for r in group if r['kind'] == 'ort-avx2']
             for r in group:
                 r['vs_ort'] = r['images_s'] / ort[0]['images_s'] if ort else float('nan')
+                r['vs_ort_avx2'] = r['images_s'] / ort2[0]['images_s'] if ort2 else float('nan')
             rows += group
             # Same model? vitc's and ORT's logits against PyTorch's, on the same input.
             ref = base + '_torch.npy'
-            ag = {'arch': arch, 'batch': b, 'ort': float('nan'), 'vitc': float('nan')}
+            ag = {'arch': arch, 'batch': b, 'ort': float('nan'), 'ort_avx2': float('nan'), 'vitc': float('nan')}
             if os.path.exists(ref) and any(r['kind'] == 'torch' for r in group):
                 if ort:
                     ag['ort'] = rel_diff(base + '_ort.npy', ref)
+                if ort2:
+                    ag['ort_avx2'] = rel_diff(base + '_ort_avx2.npy', ref)
                 try:
                     run([a.vitc, 'run', '--model', ckpt, '--input', inp, '--output', base + '_vitc.npy',
                          '--batch', str(b)], {'GOMAXPROCS': str(a.threads),
@@ -362,18 +421,23 @@ def render(a, rows, agree, sgemm, errors, started, finished, load0, load1, busy0
              'up to 2 x %d busy threads, which contend on a machine with %s CPUs'
              % (a.threads, a.threads, a.threads, a.threads, a.threads, os.cpu_count()))
     L.append('- each: one warm-up pass, then the median of N timed passes (N in the table); vitc and ONNX Runtime '
-             'in %d interleaved rounds (vitc, vitc AVX2, ORT, then again), each row the median of its rounds\' '
+             'in %d interleaved rounds (vitc, vitc AVX2, ORT, ORT with AVX-512 hidden, then again), each row the median of its rounds\' '
              'medians (listed), PyTorch once; all rows of one architecture and batch measured back to back; '
              'ORT model exported with `torch.onnx.export(model, x, opset_version=14)` at that fixed batch size'
              % a.rounds)
     L.append('- GFLOP/s: FLOPs per image as vitc counts them (matrix products + attention, 2 per multiply-add): %s'
              % ', '.join('%s %.2f G' % (x, arch_flops(x) / 1e9) for x in dict.fromkeys(r['arch'] for r in rows)))
+    L.append('- ORT with AVX-512 hidden: %s' % (
+        'gen/testdata/bench/noavx512.c, LD_PRELOAD into node: CPUID faults (arch_prctl ARCH_SET_CPUID) and is '
+        'answered without the AVX-512 and AMX bits, so MLAS picks its AVX2 kernels; "vs ORT AVX2" compares with it'
+        if not a.ort_avx2_note else 'not measured: ' + a.ort_avx2_note))
     L.append('')
-    L.append('| runtime | arch | batch | ms/batch | images/s | GFLOP/s | vs ONNX Runtime | N | rounds\' medians ms | min–max ms |')
-    L.append('|---|---|---|---|---|---|---|---|---|---|')
+    L.append('| runtime | arch | batch | ms/batch | images/s | GFLOP/s | vs ONNX Runtime | vs ORT AVX2 | N | rounds\' medians ms | min–max ms |')
+    L.append('|---|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
-        L.append('| %s | %s | %d | %.1f | %.2f | %.1f | %.2fx | %d | %s | %.1f–%.1f |' % (
-            r['name'], r['arch'], r['batch'], r['median_ms'], r['images_s'], r['gflops'], r['vs_ort'], r['iters'],
+        L.append('| %s | %s | %d | %.1f | %.2f | %.1f | %.2fx | %s | %d | %s | %.1f–%.1f |' % (
+            r['name'], r['arch'], r['batch'], r['median_ms'], r['images_s'], r['gflops'], r['vs_ort'],
+            '–' if r['vs_ort_avx2'] != r['vs_ort_avx2'] else '%.2fx' % r['vs_ort_avx2'], r['iters'],
             ' '.join('%.1f' % x for x in r['round_ms']), r['min_ms'], r['max_ms']))
     if sgemm:
         L.append('')
@@ -387,10 +451,10 @@ def render(a, rows, agree, sgemm, errors, started, finished, load0, load1, busy0
         L.append('')
         L.append('Same model? max|logits - PyTorch| / max|PyTorch| on the same input:')
         L.append('')
-        L.append('| arch | batch | ONNX Runtime | vitc |')
-        L.append('|---|---|---|---|')
+        L.append('| arch | batch | ONNX Runtime | ORT, AVX-512 hidden | vitc |')
+        L.append('|---|---|---|---|---|')
         for g in agree:
-            L.append('| %s | %d | %.2e | %.2e |' % (g['arch'], g['batch'], g['ort'], g['vitc']))
+            L.append('| %s | %d | %.2e | %.2e | %.2e |' % (g['arch'], g['batch'], g['ort'], g['ort_avx2'], g['vitc']))
     if errors:
         L.append('')
         L.append('Errors:')
