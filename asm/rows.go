@@ -1,6 +1,9 @@
 package asm
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Gelu is the exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), evaluated in float64.
 func Gelu(x float32) float32 {
@@ -95,11 +98,12 @@ func softmaxGeneric(row []float32, scale float32) {
 // rowKernels are one variant's row operations. A variant that registers none (registerRows)
 // runs the reference's.
 type rowKernels struct {
-	softmax   func(row []float32, scale float32)
-	layerNorm func(dst, x, w, b []float32, eps float32) // all of len(x)
+	softmax     func(row []float32, scale float32)
+	layerNorm   func(dst, x, w, b []float32, eps float32) // all of len(x)
+	transpose16 func(dst, src []float32, ld, cols int)    // nil: the reference's
 }
 
-var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, layerNorm: layerNormGeneric}}
+var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, layerNorm: layerNormGeneric, transpose16: transpose16Generic}}
 
 // registerRows gives the variant called name its row kernels. Architecture files call it
 // while package variables are initialised, like register.
@@ -117,7 +121,41 @@ func useRows(name string) {
 	if !ok {
 		k = rowVariants["generic"]
 	}
+	if k.transpose16 == nil {
+		k.transpose16 = transpose16Generic
+	}
 	activeRows = k
+}
+
+// Transpose16 writes dst[16c + r] = src[r·ld + c] for r < 16 and c < cols: 16 rows of cols
+// floats (row stride ld) as cols rows of 16, the layout of one 16-wide panel of the matrix
+// kernels (attention packs its keys so, 16 tokens at a time). The selected variant does it.
+func Transpose16(dst, src []float32, ld, cols int) {
+	if cols <= 0 {
+		return
+	}
+	if len(dst) < PanelWidth*cols || len(src) < (PanelWidth-1)*ld+cols || ld < cols {
+		panic(fmt.Sprintf("asm.Transpose16: slices too short for ld=%d cols=%d", ld, cols))
+	}
+	activeRows.transpose16(dst, src, ld, cols)
+}
+
+// transpose16Generic is the reference Transpose16, its rows unrolled so that the compiler
+// keeps them in registers and checks no bounds in the loop (twice as fast as a loop over the
+// rows).
+func transpose16Generic(dst, src []float32, ld, cols int) {
+	r0, r1, r2, r3 := src[0*ld:][:cols], src[1*ld:][:cols], src[2*ld:][:cols], src[3*ld:][:cols]
+	r4, r5, r6, r7 := src[4*ld:][:cols], src[5*ld:][:cols], src[6*ld:][:cols], src[7*ld:][:cols]
+	r8, r9, r10, r11 := src[8*ld:][:cols], src[9*ld:][:cols], src[10*ld:][:cols], src[11*ld:][:cols]
+	r12, r13, r14, r15 := src[12*ld:][:cols], src[13*ld:][:cols], src[14*ld:][:cols], src[15*ld:][:cols]
+	dst = dst[:cols*PanelWidth]
+	for c := range cols {
+		col := (*[PanelWidth]float32)(dst[c*PanelWidth:])
+		col[0], col[1], col[2], col[3] = r0[c], r1[c], r2[c], r3[c]
+		col[4], col[5], col[6], col[7] = r4[c], r5[c], r6[c], r7[c]
+		col[8], col[9], col[10], col[11] = r8[c], r9[c], r10[c], r11[c]
+		col[12], col[13], col[14], col[15] = r12[c], r13[c], r14[c], r15[c]
+	}
 }
 
 // Constants of Exp: ln 2 split so that n·ln2Hi is exact for |n| < 2^11, and the Taylor

@@ -44,19 +44,39 @@ func layerNormAVX512(dst *float32, x *float32, w *float32, b *float32, n int, ep
 //go:noescape
 func layerNormAVX2(dst *float32, x *float32, w *float32, b *float32, n int, eps float32)
 
+// transpose16AVX512 is Transpose16 for cols = 16·blocks: blocks of 16×16 transposed in
+// registers (see transpose_amd64.s). The 16 rows are read from src at row stride ld floats.
+//
+//go:noescape
+func transpose16AVX512(dst *float32, src *float32, ld int, blocks int)
+
+// transpose16SliceAVX512 is Transpose16 with transpose16AVX512 for the whole blocks of 16
+// columns and the reference for the rest.
+func transpose16SliceAVX512(dst, src []float32, ld, cols int) {
+	blocks := cols / PanelWidth
+	if blocks > 0 {
+		transpose16AVX512(&dst[0], &src[0], ld, blocks)
+	}
+	if rest := cols - blocks*PanelWidth; rest > 0 {
+		done := blocks * PanelWidth
+		transpose16Generic(dst[done*PanelWidth:], src[done:], ld, rest)
+	}
+}
+
 // rowVariant is one amd64 variant's row kernels, named after the Sgemm variant they go with:
 // Use and VITC_KERNEL choose both.
 type rowVariant struct {
-	name      string
-	available bool
-	softmax   func(x *float32, n int, scale float32)
-	exp       func(x *float32, n int)
-	layerNorm func(dst *float32, x *float32, w *float32, b *float32, n int, eps float32)
+	name        string
+	available   bool
+	softmax     func(x *float32, n int, scale float32)
+	exp         func(x *float32, n int)
+	layerNorm   func(dst *float32, x *float32, w *float32, b *float32, n int, eps float32)
+	transpose16 func(dst, src []float32, ld, cols int) // nil: the reference's
 }
 
 // amd64Rows registers the row kernels and drives their tests and benchmarks.
 var amd64Rows = []rowVariant{
-	{name: "avx512", available: cpu.X86.HasAVX512F, softmax: softmaxAVX512, exp: expAVX512, layerNorm: layerNormAVX512},
+	{name: "avx512", available: cpu.X86.HasAVX512F, softmax: softmaxAVX512, exp: expAVX512, layerNorm: layerNormAVX512, transpose16: transpose16SliceAVX512},
 	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmax: softmaxAVX2, exp: expAVX2, layerNorm: layerNormAVX2},
 }
 
@@ -64,7 +84,7 @@ var _ = registerAMD64Rows()
 
 func registerAMD64Rows() bool {
 	for _, v := range amd64Rows {
-		registerRows(v.name, rowKernels{softmax: v.softmaxSlice, layerNorm: v.layerNormSlice})
+		registerRows(v.name, rowKernels{softmax: v.softmaxSlice, layerNorm: v.layerNormSlice, transpose16: v.transpose16})
 	}
 	return true
 }
