@@ -100,7 +100,7 @@ func softmaxGeneric(row []float32, scale float32) {
 type rowKernels struct {
 	softmax     func(row []float32, scale float32)
 	layerNorm   func(dst, x, w, b []float32, eps float32) // all of len(x)
-	transpose16 func(dst, src []float32, ld, cols int)    // nil: the reference's
+	transpose16 func(dst, src []float32, ld, cols int)
 }
 
 var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, layerNorm: layerNormGeneric, transpose16: transpose16Generic}}
@@ -120,9 +120,6 @@ func useRows(name string) {
 	k, ok := rowVariants[name]
 	if !ok {
 		k = rowVariants["generic"]
-	}
-	if k.transpose16 == nil {
-		k.transpose16 = transpose16Generic
 	}
 	activeRows = k
 }

@@ -71,13 +71,13 @@ type rowVariant struct {
 	softmax     func(x *float32, n int, scale float32)
 	exp         func(x *float32, n int)
 	layerNorm   func(dst *float32, x *float32, w *float32, b *float32, n int, eps float32)
-	transpose16 func(dst, src []float32, ld, cols int) // nil: the reference's
+	transpose16 func(dst, src []float32, ld, cols int)
 }
 
 // amd64Rows registers the row kernels and drives their tests and benchmarks.
 var amd64Rows = []rowVariant{
 	{name: "avx512", available: cpu.X86.HasAVX512F, softmax: softmaxAVX512, exp: expAVX512, layerNorm: layerNormAVX512, transpose16: transpose16SliceAVX512},
-	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmax: softmaxAVX2, exp: expAVX2, layerNorm: layerNormAVX2},
+	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmax: softmaxAVX2, exp: expAVX2, layerNorm: layerNormAVX2, transpose16: transpose16Generic},
 }
 
 var _ = registerAMD64Rows()
