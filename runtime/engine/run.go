@@ -32,6 +32,21 @@ type Run struct {
 	scores [][]float32 // per worker: a block of attention scores, queryBlock×Tokens
 	keys   []float32   // per image and head (or per worker): kᵀ packed in panels of 16 tokens (see Attention)
 	values []float32   // per image and head (or per worker): v packed in panels of 16 of its columns
+
+	// The steps that parallel shares out read their arguments from step, and are method
+	// values made once in NewRun: closures made per call would escape to the heap (into the
+	// helpers' job), and a forward pass allocates nothing.
+	step                          stepArgs
+	patchTask, normTask, headTask func(worker, task int)
+	packTask, queryTask           func(worker, task int)
+}
+
+// stepArgs are the arguments of the step that parallel is running.
+type stepArgs struct {
+	dst, src, w, b []float32 // LayerNorm: dst = LayerNorm(src)·w + b; Attention: dst and qkv (src)
+	kSize, vSize   int       // Attention: the floats of one head's packed keys and values
+	blocks         int       // Attention: query blocks per head
+	last           bool      // Attention: keep the class token's probabilities
 }
 
 // queryBlock is the number of queries whose scores are held at once: a block of queryBlock ×
@@ -61,6 +76,8 @@ func NewRun(a *Arch, w *Weights, batch int) *Run {
 	hd := a.HeadDim()
 	r.keys = make([]float32, batch*a.Heads*panels(t)*asm.PanelWidth*hd)
 	r.values = make([]float32, batch*a.Heads*panels(hd)*asm.PanelWidth*t)
+	r.patchTask, r.normTask, r.headTask = r.patchRow, r.normRows, r.attendHead
+	r.packTask, r.queryTask = r.packHead, r.attendBlock
 	return r
 }
 
@@ -104,22 +121,9 @@ func (r *Run) packed(off, n, k int) []float32 {
 // PatchEmbed fills X with [cls_token; proj(patches)] + pos_embed for every image.
 func (r *Run) PatchEmbed(weight, bias, clsToken, posEmbed int) {
 	a := r.Arch
-	g, p, s, d, t := a.Grid(), a.Patch, a.Image, a.Embed, a.Tokens()
+	g, p, d, t := a.Grid(), a.Patch, a.Embed, a.Tokens()
 	k := 3 * p * p
-	// Cols row (b, gy, gx) holds the patch flattened as the Conv2d weight is: (c, ky, kx).
-	parallel(r.Batch*g, func(_, task int) {
-		b, gy := task/g, task%g
-		img := r.Images[b*3*s*s : (b+1)*3*s*s]
-		for gx := 0; gx < g; gx++ {
-			row := r.Cols[((b*g+gy)*g+gx)*k:][:k]
-			for c := 0; c < 3; c++ {
-				for ky := 0; ky < p; ky++ {
-					src := img[c*s*s+(gy*p+ky)*s+gx*p:][:p]
-					copy(row[(c*p+ky)*p:], src)
-				}
-			}
-		}
-	})
+	parallel(r.Batch*g, r.patchTask)
 	patches := r.Batch * g * g
 	MatMul(r.H[:patches*d], r.Cols, r.packed(weight, d, k), r.vec(bias, d), patches, d, k, asm.Store)
 	cls, pos := r.vec(clsToken, d), r.vec(posEmbed, t*d)
@@ -135,16 +139,42 @@ func (r *Run) PatchEmbed(weight, bias, clsToken, posEmbed int) {
 	}
 }
 
+// patchRow flattens one row of patches of one image (task = image·Grid + row) into Cols:
+// row (b, gy, gx) of Cols holds the patch as the Conv2d weight is laid out, (c, ky, kx).
+func (r *Run) patchRow(_, task int) {
+	a := r.Arch
+	g, p, s := a.Grid(), a.Patch, a.Image
+	k := 3 * p * p
+	b, gy := task/g, task%g
+	img := r.Images[b*3*s*s : (b+1)*3*s*s]
+	for gx := 0; gx < g; gx++ {
+		row := r.Cols[((b*g+gy)*g+gx)*k:][:k]
+		for c := 0; c < 3; c++ {
+			for ky := 0; ky < p; ky++ {
+				src := img[c*s*s+(gy*p+ky)*s+gx*p:][:p]
+				copy(row[(c*p+ky)*p:], src)
+			}
+		}
+	}
+}
+
+// normRowsPerTask is the rows of one LayerNorm task.
+const normRowsPerTask = 16
+
 // LayerNorm writes LayerNorm(src) with the weights at w and b into dst, row by row.
 func (r *Run) LayerNorm(dst, src []float32, w, b int) {
 	d := r.Arch.Embed
-	wv, bv := r.vec(w, d), r.vec(b, d)
-	const rowsPerTask = 16
-	parallel((r.Rows+rowsPerTask-1)/rowsPerTask, func(_, task int) {
-		for i := task * rowsPerTask; i < min(r.Rows, (task+1)*rowsPerTask); i++ {
-			asm.LayerNorm(dst[i*d:(i+1)*d], src[i*d:(i+1)*d], wv, bv, LayerNormEps)
-		}
-	})
+	r.step = stepArgs{dst: dst, src: src, w: r.vec(w, d), b: r.vec(b, d)}
+	parallel((r.Rows+normRowsPerTask-1)/normRowsPerTask, r.normTask)
+	r.step = stepArgs{}
+}
+
+// normRows is LayerNorm's task: rows [task·normRowsPerTask, …) of r.step.src.
+func (r *Run) normRows(_, task int) {
+	d, st := r.Arch.Embed, &r.step
+	for i := task * normRowsPerTask; i < min(r.Rows, (task+1)*normRowsPerTask); i++ {
+		asm.LayerNorm(st.dst[i*d:(i+1)*d], st.src[i*d:(i+1)*d], st.w, st.b, LayerNormEps)
+	}
 }
 
 // Linear computes dst = epi(src·Wᵀ + bias) over all rows, for the packed weight at w (n
@@ -170,31 +200,46 @@ func (r *Run) Attention(dst, qkv []float32) {
 	kSize := panels(t) * asm.PanelWidth * hd
 	vSize := panels(hd) * asm.PanelWidth * t
 	r.block++
-	last := r.LastAttention != nil && r.block == a.Depth
 	n, blocks := r.Batch*a.Heads, (t+queryBlock-1)/queryBlock
+	r.step = stepArgs{dst: dst, src: qkv, kSize: kSize, vSize: vSize, blocks: blocks,
+		last: r.LastAttention != nil && r.block == a.Depth}
+	defer func() { r.step = stepArgs{} }()
 	// The per-worker buffers were made for GOMAXPROCS at NewRun; it may have grown since.
 	w := len(r.scores)
 	if n >= 2*w {
 		// Heads enough for every core: a task packs one image and head's keys and values into
 		// its worker's buffers and runs all its query blocks, so that they read them from the
 		// core's own cache (vitb14 and vits14 at batch 1: passes 1-1.5% faster).
-		parallelUpTo(w, n, func(worker, task int) {
-			keys, values := r.keys[worker*kSize:][:kSize], r.values[worker*vSize:][:vSize]
-			r.packKV(keys, values, qkv, task)
-			for qb := range blocks {
-				r.attend(dst, qkv, keys, values, worker, task, qb, last)
-			}
-		})
+		parallelUpTo(w, n, r.headTask)
 		return
 	}
 	// Few heads for the cores: pack every head first, then share out the query blocks.
-	parallel(n, func(_, task int) {
-		r.packKV(r.keys[task*kSize:][:kSize], r.values[task*vSize:][:vSize], qkv, task)
-	})
-	parallelUpTo(w, n*blocks, func(worker, task int) {
-		bh := task / blocks
-		r.attend(dst, qkv, r.keys[bh*kSize:][:kSize], r.values[bh*vSize:][:vSize], worker, bh, task%blocks, last)
-	})
+	parallel(n, r.packTask)
+	parallelUpTo(w, n*blocks, r.queryTask)
+}
+
+// attendHead is Attention's task with heads enough for every core: image and head task,
+// packed into worker's buffers, and all its query blocks.
+func (r *Run) attendHead(worker, task int) {
+	st := &r.step
+	keys, values := r.keys[worker*st.kSize:][:st.kSize], r.values[worker*st.vSize:][:st.vSize]
+	r.packKV(keys, values, st.src, task)
+	for qb := range st.blocks {
+		r.attend(st.dst, st.src, keys, values, worker, task, qb, st.last)
+	}
+}
+
+// packHead packs image and head task's keys and values into their own buffers.
+func (r *Run) packHead(_, task int) {
+	st := &r.step
+	r.packKV(r.keys[task*st.kSize:][:st.kSize], r.values[task*st.vSize:][:st.vSize], st.src, task)
+}
+
+// attendBlock is one query block (task = head·blocks + block) of the packed heads.
+func (r *Run) attendBlock(worker, task int) {
+	st := &r.step
+	bh := task / st.blocks
+	r.attend(st.dst, st.src, r.keys[bh*st.kSize:][:st.kSize], r.values[bh*st.vSize:][:st.vSize], worker, bh, task%st.blocks, st.last)
 }
 
 // packKV packs image and head bh's keys into keys, as a (hd × t) matrix whose columns are
