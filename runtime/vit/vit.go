@@ -178,7 +178,13 @@ func (m *Model) checkInput(images []float32, batch int) error {
 	return nil
 }
 
-func (m *Model) run(batch int) (*engine.Run, func()) {
+// run takes a Run for the batch from its pool (or makes one) and runs the encoder over
+// images; give it back with done. After the first call for a batch size, nothing of this
+// is allocated: only the result that Embeddings or Logits returns is new.
+func (m *Model) run(images []float32, batch int, lastAttention []float32) (*engine.Run, error) {
+	if err := m.checkInput(images, batch); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	p, ok := m.pools[batch]
 	if !ok {
@@ -190,20 +196,29 @@ func (m *Model) run(batch int) (*engine.Run, func()) {
 	if r == nil {
 		r = engine.NewRun(m.arch, m.w, batch)
 	}
-	return r, func() { r.LastAttention = nil; p.Put(r) }
+	r.Images, r.LastAttention = images, lastAttention
+	r.Forward()
+	return r, nil
+}
+
+// done gives r back to the pool of its batch size.
+func (m *Model) done(r *engine.Run) {
+	r.Images, r.LastAttention = nil, nil
+	m.mu.Lock()
+	p := m.pools[r.Batch]
+	m.mu.Unlock()
+	p.Put(r)
 }
 
 // Embeddings returns the class-token embeddings (batch×EmbedDim), the final LayerNorm
 // applied: the output of a pretrained model, and the classifier's input of a finetuned one.
 // images are batch×3×ImageSize×ImageSize floats, normalised as in training.
 func (m *Model) Embeddings(images []float32, batch int) ([]float32, error) {
-	if err := m.checkInput(images, batch); err != nil {
+	r, err := m.run(images, batch, nil)
+	if err != nil {
 		return nil, err
 	}
-	r, done := m.run(batch)
-	defer done()
-	r.Images = images
-	r.Forward()
+	defer m.done(r)
 	return append([]float32(nil), r.Out...), nil
 }
 
@@ -212,12 +227,13 @@ func (m *Model) Logits(images []float32, batch int) ([]float32, error) {
 	if m.classes == 0 {
 		return nil, fmt.Errorf("%s is a pretrained encoder without a classifier: it gives embeddings, not logits", m.file.Path)
 	}
-	emb, err := m.Embeddings(images, batch)
+	r, err := m.run(images, batch, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer m.done(r)
 	out := make([]float32, batch*m.classes)
-	engine.MatMul(out, emb, m.headW, m.headB, batch, m.classes, m.arch.Embed, asm.Store)
+	engine.MatMul(out, r.Out, m.headW, m.headB, batch, m.classes, m.arch.Embed, asm.Store)
 	return out, nil
 }
 
@@ -237,12 +253,13 @@ func (m *Model) LastAttention(images []float32, batch int) ([]float32, error) {
 	if err := m.checkInput(images, batch); err != nil {
 		return nil, err
 	}
-	r, done := m.run(batch)
-	defer done()
-	r.Images = images
-	r.LastAttention = make([]float32, batch*m.arch.Heads*m.arch.Tokens())
-	r.Forward()
-	return r.LastAttention, nil
+	att := make([]float32, batch*m.arch.Heads*m.arch.Tokens())
+	r, err := m.run(images, batch, att)
+	if err != nil {
+		return nil, err
+	}
+	m.done(r)
+	return att, nil
 }
 
 // String describes the model in one line.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vit_test
+
+const raceEnabled = false
