@@ -16,16 +16,17 @@ import (
 // helpers take in turn; each task is one asm.Sgemm, which blocks for the caches itself. After
 // the first call for a shape nothing is allocated.
 func MatMul(dst, src, w, bias []float32, rows, n, k int, epi asm.Epilogue) {
-	matmul(dst, src, w, nil, bias, rows, n, k, epi)
+	matmul(dst, src, w, nil, bias, rows, n, k, epi, nil)
 }
 
 // MatMulLowp is MatMul with the weights in a low precision (bfloat16 or int8): the same
 // split, each task one asm.GemmBF16 or asm.GemmInt8.
 func MatMulLowp(dst, src []float32, w *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue) {
-	matmul(dst, src, nil, w, bias, rows, n, k, epi)
+	matmul(dst, src, nil, w, bias, rows, n, k, epi, nil)
 }
 
-func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue) {
+// matmul is MatMul or MatMulLowp; with busy non-nil, each task adds its time (ns) to it.
+func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue, busy *atomic.Int64) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
@@ -38,7 +39,7 @@ func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k in
 		j = new(matmulJob)
 	}
 	j.dst, j.src, j.w, j.lw, j.bias = dst, src, w, lw, bias
-	j.rows, j.n, j.k, j.epi, j.grid = rows, n, k, epi, g
+	j.rows, j.n, j.k, j.epi, j.grid, j.busy = rows, n, k, epi, g, busy
 	j.next.Store(0)
 	helpers := min(workers, g.tasks()) - 1
 	if helpers > 0 {
@@ -52,7 +53,7 @@ func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k in
 	if helpers > 0 {
 		j.wait()
 	}
-	j.dst, j.src, j.w, j.lw, j.bias = nil, nil, nil, nil, nil
+	j.dst, j.src, j.w, j.lw, j.bias, j.busy = nil, nil, nil, nil, nil, nil
 	select {
 	case freeJobs <- j:
 	default:
@@ -141,6 +142,7 @@ type matmulJob struct {
 	lw                *LowpMatrix // the weights when they are not float32 (w is nil)
 	rows, n, k        int
 	epi               asm.Epilogue
+	busy              *atomic.Int64 // a profiled product's task time (ns), or nil
 	grid
 	next    atomic.Int64 // the next task to take
 	handoff              // the helpers that were handed the job
@@ -160,25 +162,38 @@ func (j *matmulJob) work() {
 		if t >= g.tasks() {
 			return
 		}
-		ri, ci := t/g.colChunks, t%g.colChunks
-		i0 := ri * g.rowTiles / g.rowChunks * g.tileRows
-		i1 := min(j.rows, (ri+1)*g.rowTiles/g.rowChunks*g.tileRows)
-		p0 := ci * g.colUnits / g.colChunks * g.unitPanels
-		j0 := p0 * asm.PanelWidth
-		j1 := min(j.n, (ci+1)*g.colUnits/g.colChunks*g.unitPanels*asm.PanelWidth)
-		var bias []float32
-		if j.bias != nil {
-			bias = j.bias[j0:j1]
+		var start time.Time
+		if j.busy != nil {
+			start = time.Now()
 		}
-		m, n, a, c := i1-i0, j1-j0, j.src[i0*j.k:], j.dst[i0*j.n+j0:]
-		switch lw := j.lw; {
-		case lw == nil:
-			asm.Sgemm(m, n, j.k, a, j.k, j.w[p0*j.k*asm.PanelWidth:], c, j.n, bias, j.epi)
-		case lw.BF16 != nil:
-			asm.GemmBF16(m, n, j.k, a, j.k, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.n, bias, j.epi)
-		default:
-			asm.GemmInt8(m, n, j.k, a, j.k, lw.I8[p0*asm.Int8Len(asm.PanelWidth, j.k):], lw.Scales[j0:], lw.Sums[j0:], c, j.n, bias, j.epi)
+		j.task(t)
+		if j.busy != nil {
+			j.busy.Add(int64(time.Since(start)))
 		}
+	}
+}
+
+// task runs task t of the grid.
+func (j *matmulJob) task(t int) {
+	g := j.grid
+	ri, ci := t/g.colChunks, t%g.colChunks
+	i0 := ri * g.rowTiles / g.rowChunks * g.tileRows
+	i1 := min(j.rows, (ri+1)*g.rowTiles/g.rowChunks*g.tileRows)
+	p0 := ci * g.colUnits / g.colChunks * g.unitPanels
+	j0 := p0 * asm.PanelWidth
+	j1 := min(j.n, (ci+1)*g.colUnits/g.colChunks*g.unitPanels*asm.PanelWidth)
+	var bias []float32
+	if j.bias != nil {
+		bias = j.bias[j0:j1]
+	}
+	m, n, a, c := i1-i0, j1-j0, j.src[i0*j.k:], j.dst[i0*j.n+j0:]
+	switch lw := j.lw; {
+	case lw == nil:
+		asm.Sgemm(m, n, j.k, a, j.k, j.w[p0*j.k*asm.PanelWidth:], c, j.n, bias, j.epi)
+	case lw.BF16 != nil:
+		asm.GemmBF16(m, n, j.k, a, j.k, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.n, bias, j.epi)
+	default:
+		asm.GemmInt8(m, n, j.k, a, j.k, lw.I8[p0*asm.Int8Len(asm.PanelWidth, j.k):], lw.Scales[j0:], lw.Sums[j0:], c, j.n, bias, j.epi)
 	}
 }
 

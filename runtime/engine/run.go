@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"runtime"
+	"sync/atomic"
+	"time"
 
 	"github.com/vitc-dev/vitc/asm"
 )
@@ -27,7 +29,11 @@ type Run struct {
 	// LastAttention, when non-nil (Batch×Heads×Tokens floats), receives the last block's
 	// attention probabilities from the class token to every token.
 	LastAttention []float32
-	block         int
+	// Profile, when non-nil, collects the time of each step of the passes (see Profile).
+	Profile *Profile
+	block   int
+	busy    atomic.Int64                    // a profiled product's task time, in ns
+	parts   [][attentionParts]time.Duration // per worker: a profiled attention's parts
 
 	scores [][]float32 // per worker: a block of attention scores, queryBlock×Tokens
 	keys   []float32   // per image and head (or per worker): kᵀ packed in panels of 16 tokens (see Attention)
@@ -73,6 +79,7 @@ func NewRun(a *Arch, w *Weights, batch int) *Run {
 	for i := range r.scores {
 		r.scores[i] = make([]float32, queryBlock*t)
 	}
+	r.parts = make([][attentionParts]time.Duration, len(r.scores))
 	hd := a.HeadDim()
 	r.keys = make([]float32, batch*a.Heads*panels(t)*asm.PanelWidth*hd)
 	r.values = make([]float32, batch*a.Heads*panels(hd)*asm.PanelWidth*t)
@@ -103,6 +110,14 @@ func parallelUpTo(w, n int, fn func(worker, task int)) {
 // Forward runs the architecture's encoder over r.Images, leaving the result in r.Out.
 func (r *Run) Forward() {
 	r.block = 0
+	if p := r.Profile; p != nil {
+		start := time.Now()
+		r.Arch.Forward(r)
+		p.Total += time.Since(start)
+		p.Passes++
+		p.Workers = len(r.scores)
+		return
+	}
 	r.Arch.Forward(r)
 }
 
@@ -123,9 +138,11 @@ func (r *Run) PatchEmbed(weight, bias, clsToken, posEmbed int) {
 	a := r.Arch
 	g, p, d, t := a.Grid(), a.Patch, a.Embed, a.Tokens()
 	k := 3 * p * p
-	parallel(r.Batch*g, r.patchTask)
 	patches := r.Batch * g * g
-	MatMul(r.H[:patches*d], r.Cols, r.packed(weight, d, k), r.vec(bias, d), patches, d, k, asm.Store)
+	st := r.begin("patch_embed", patches, d, k, 2*float64(patches)*float64(d)*float64(k))
+	defer st.end()
+	parallel(r.Batch*g, r.patchTask)
+	matmul(r.H[:patches*d], r.Cols, r.packed(weight, d, k), nil, r.vec(bias, d), patches, d, k, asm.Store, st.tasks())
 	cls, pos := r.vec(clsToken, d), r.vec(posEmbed, t*d)
 	for b := 0; b < r.Batch; b++ {
 		x := r.X[b*t*d : (b+1)*t*d]
@@ -164,9 +181,11 @@ const normRowsPerTask = 16
 // LayerNorm writes LayerNorm(src) with the weights at w and b into dst, row by row.
 func (r *Run) LayerNorm(dst, src []float32, w, b int) {
 	d := r.Arch.Embed
+	st := r.begin("norm", r.Rows, d, 0, 0)
 	r.step = stepArgs{dst: dst, src: src, w: r.vec(w, d), b: r.vec(b, d)}
 	parallel((r.Rows+normRowsPerTask-1)/normRowsPerTask, r.normTask)
 	r.step = stepArgs{}
+	st.end()
 }
 
 // normRows is LayerNorm's task: rows [task·normRowsPerTask, …) of r.step.src.
@@ -179,12 +198,16 @@ func (r *Run) normRows(_, task int) {
 
 // Linear computes dst = epi(src·Wᵀ + bias) over all rows, for the packed weight at w (n
 // outputs, k inputs) and the bias at b.
+//
+// With a Profile, the step is named after the module (linearName).
 func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
+	st := r.begin(r.linearName(n, k, epi), r.Rows, n, k, 2*float64(r.Rows)*float64(n)*float64(k))
 	if lw := r.W.lowp[w]; lw != nil {
-		MatMulLowp(dst, src, lw, r.vec(b, n), r.Rows, n, k, epi)
-		return
+		matmul(dst, src, nil, lw, r.vec(b, n), r.Rows, n, k, epi, st.tasks())
+	} else {
+		matmul(dst, src, r.packed(w, n, k), nil, r.vec(b, n), r.Rows, n, k, epi, st.tasks())
 	}
-	MatMul(dst, src, r.packed(w, n, k), r.vec(b, n), r.Rows, n, k, epi)
+	st.end()
 }
 
 func panels(n int) int { return (n + asm.PanelWidth - 1) / asm.PanelWidth }
@@ -200,6 +223,8 @@ func (r *Run) Attention(dst, qkv []float32) {
 	kSize := panels(t) * asm.PanelWidth * hd
 	vSize := panels(hd) * asm.PanelWidth * t
 	r.block++
+	st := r.begin("attention", r.Rows, a.Embed, 0, 4*float64(r.Batch)*float64(t)*float64(t)*float64(a.Embed))
+	defer r.endAttention(st)
 	n, blocks := r.Batch*a.Heads, (t+queryBlock-1)/queryBlock
 	r.step = stepArgs{dst: dst, src: qkv, kSize: kSize, vSize: vSize, blocks: blocks,
 		last: r.LastAttention != nil && r.block == a.Depth}
@@ -214,8 +239,20 @@ func (r *Run) Attention(dst, qkv []float32) {
 		return
 	}
 	// Few heads for the cores: pack every head first, then share out the query blocks.
-	parallel(n, r.packTask)
+	parallelUpTo(w, n, r.packTask)
 	parallelUpTo(w, n*blocks, r.queryTask)
+}
+
+// endAttention ends a profiled attention step: its workers' parts are its busy time.
+func (r *Run) endAttention(st stepTimer) {
+	if st.s == nil {
+		return
+	}
+	p := r.Profile
+	before := p.Pack + p.Scores + p.Softmax + p.Output
+	r.collectParts()
+	st.s.Busy += p.Pack + p.Scores + p.Softmax + p.Output - before
+	st.end()
 }
 
 // attendHead is Attention's task with heads enough for every core: image and head task,
@@ -223,16 +260,20 @@ func (r *Run) Attention(dst, qkv []float32) {
 func (r *Run) attendHead(worker, task int) {
 	st := &r.step
 	keys, values := r.keys[worker*st.kSize:][:st.kSize], r.values[worker*st.vSize:][:st.vSize]
+	start := r.clock()
 	r.packKV(keys, values, st.src, task)
+	r.lap(worker, partPack, start)
 	for qb := range st.blocks {
 		r.attend(st.dst, st.src, keys, values, worker, task, qb, st.last)
 	}
 }
 
 // packHead packs image and head task's keys and values into their own buffers.
-func (r *Run) packHead(_, task int) {
+func (r *Run) packHead(worker, task int) {
 	st := &r.step
+	start := r.clock()
 	r.packKV(r.keys[task*st.kSize:][:st.kSize], r.values[task*st.vSize:][:st.vSize], st.src, task)
+	r.lap(worker, partPack, start)
 }
 
 // attendBlock is one query block (task = head·blocks + block) of the packed heads.
@@ -294,7 +335,9 @@ func (r *Run) attend(dst, qkv, keys, values []float32, worker, bh, qb int, last 
 	rows := min(queryBlock, t-i0)
 	scores := r.scores[worker][:rows*t]
 	q := qkv[(b*t+i0)*3*d+h*hd:]
+	start := r.clock()
 	asm.Sgemm(rows, t, hd, q, 3*d, keys, scores, t, nil, asm.Store)
+	start = r.lap(worker, partScores, start)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for i := 0; i < rows; i++ {
 		asm.Softmax(scores[i*t:(i+1)*t], scale)
@@ -302,12 +345,16 @@ func (r *Run) attend(dst, qkv, keys, values []float32, worker, bh, qb int, last 
 	if last && i0 == 0 {
 		copy(r.LastAttention[bh*t:(bh+1)*t], scores[:t])
 	}
+	start = r.lap(worker, partSoftmax, start)
 	asm.Sgemm(rows, hd, t, scores, t, values, dst[(b*t+i0)*d+h*hd:], d, nil, asm.Store)
+	r.lap(worker, partOutput, start)
 }
 
 // FinalNorm writes the final LayerNorm of each image's class token into Out.
 func (r *Run) FinalNorm(w, b int) {
 	d, t := r.Arch.Embed, r.Arch.Tokens()
+	st := r.begin("final norm", r.Batch, d, 0, 0)
+	defer st.end()
 	wv, bv := r.vec(w, d), r.vec(b, d)
 	for i := 0; i < r.Batch; i++ {
 		asm.LayerNorm(r.Out[i*d:(i+1)*d], r.X[i*t*d:i*t*d+d], wv, bv, LayerNormEps)

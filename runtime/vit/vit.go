@@ -181,7 +181,7 @@ func (m *Model) checkInput(images []float32, batch int) error {
 // run takes a Run for the batch from its pool (or makes one) and runs the encoder over
 // images; give it back with done. After the first call for a batch size, nothing of this
 // is allocated: only the result that Embeddings or Logits returns is new.
-func (m *Model) run(images []float32, batch int, lastAttention []float32) (*engine.Run, error) {
+func (m *Model) run(images []float32, batch int, lastAttention []float32, prof *engine.Profile) (*engine.Run, error) {
 	if err := m.checkInput(images, batch); err != nil {
 		return nil, err
 	}
@@ -196,14 +196,14 @@ func (m *Model) run(images []float32, batch int, lastAttention []float32) (*engi
 	if r == nil {
 		r = engine.NewRun(m.arch, m.w, batch)
 	}
-	r.Images, r.LastAttention = images, lastAttention
+	r.Images, r.LastAttention, r.Profile = images, lastAttention, prof
 	r.Forward()
 	return r, nil
 }
 
 // done gives r back to the pool of its batch size.
 func (m *Model) done(r *engine.Run) {
-	r.Images, r.LastAttention = nil, nil
+	r.Images, r.LastAttention, r.Profile = nil, nil, nil
 	m.mu.Lock()
 	p := m.pools[r.Batch]
 	m.mu.Unlock()
@@ -214,7 +214,7 @@ func (m *Model) done(r *engine.Run) {
 // applied: the output of a pretrained model, and the classifier's input of a finetuned one.
 // images are batch×3×ImageSize×ImageSize floats, normalised as in training.
 func (m *Model) Embeddings(images []float32, batch int) ([]float32, error) {
-	r, err := m.run(images, batch, nil)
+	r, err := m.run(images, batch, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (m *Model) Logits(images []float32, batch int) ([]float32, error) {
 	if m.classes == 0 {
 		return nil, fmt.Errorf("%s is a pretrained encoder without a classifier: it gives embeddings, not logits", m.file.Path)
 	}
-	r, err := m.run(images, batch, nil)
+	r, err := m.run(images, batch, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +246,17 @@ func (m *Model) Forward(images []float32, batch int) ([]float32, error) {
 	return m.Embeddings(images, batch)
 }
 
+// Profile runs the encoder over a batch as Embeddings does, adding the time of each of its
+// steps to p (see engine.Profile).
+func (m *Model) Profile(images []float32, batch int, p *engine.Profile) error {
+	r, err := m.run(images, batch, nil, p)
+	if err != nil {
+		return err
+	}
+	m.done(r)
+	return nil
+}
+
 // LastAttention runs the model and returns, per image and head, the last block's attention
 // from the class token to every token (batch×Heads×Tokens), as the Python model's
 // get_last_selfattention()[:, :, 0, :].
@@ -254,7 +265,7 @@ func (m *Model) LastAttention(images []float32, batch int) ([]float32, error) {
 		return nil, err
 	}
 	att := make([]float32, batch*m.arch.Heads*m.arch.Tokens())
-	r, err := m.run(images, batch, att)
+	r, err := m.run(images, batch, att, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -17,13 +17,14 @@ import (
 )
 
 func cmdBench(e *env, args []string) error {
-	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels]")
+	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels | --profile]")
 	var mf modelFlags
 	mf.register(e, fs)
 	archName := fs.String("arch", "", "benchmark this compiled architecture with random weights instead of a model (e.g. vitb14)")
 	batch := fs.Int("batch", 1, "images per forward pass")
 	iters := fs.Int("iters", 5, "timed forward passes, after one warm-up pass")
 	kernels := fs.Bool("kernels", false, "time each available kernel variant on the model's matrix shapes instead")
+	profile := fs.Bool("profile", false, "then run the passes again timing each step (matrix products, attention and its parts, LayerNorm), and print where the time goes")
 	images := fs.String("images", "", "also time decoding and preprocessing the images of this directory (or file) on all cores, to compare with inference")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -46,10 +47,18 @@ func cmdBench(e *env, args []string) error {
 	}
 	defer m.Close()
 	if *kernels {
+		if *profile {
+			return usagef("--kernels and --profile are separate runs: give one")
+		}
 		return benchKernels(e, m.Arch(), *batch, *iters)
 	}
 	if err := benchModel(e, m, *batch, *iters); err != nil {
 		return err
+	}
+	if *profile {
+		if err := benchProfile(e, m, *batch, *iters); err != nil {
+			return err
+		}
 	}
 	if *images != "" {
 		return benchDecode(e, *images, m.ImageSize())
@@ -129,6 +138,43 @@ func benchModel(e *env, m *vit.Model, batch, iters int) error {
 	flops := float64(a.FLOPs) * float64(batch)
 	fmt.Fprintf(e.stdout, "%d batches: median %.1f ms/batch (min %.1f, max %.1f), %.2f images/s, %.1f GFLOP/s\n",
 		iters, ms(med), ms(times[0]), ms(times[len(times)-1]), float64(batch)/med.Seconds(), flops/med.Seconds()/1e9)
+	return nil
+}
+
+// benchProfile runs iters more passes with an engine.Profile and prints a line per step.
+func benchProfile(e *env, m *vit.Model, batch, iters int) error {
+	x := randomImages(batch * 3 * m.ImageSize() * m.ImageSize())
+	var p engine.Profile
+	for range iters {
+		if err := m.Profile(x, batch, &p); err != nil {
+			return err
+		}
+	}
+	n := float64(p.Passes)
+	perPass := func(d time.Duration) float64 { return ms(d) / n }
+	total := perPass(p.Total)
+	fmt.Fprintf(e.stdout, "\nwhere a pass goes: %d profiled passes on %d threads (busy: the threads' share of the step's wall time spent in its tasks)\n", p.Passes, p.Workers)
+	fmt.Fprintf(e.stdout, "%-12s %-16s %10s %9s %7s %8s %6s\n", "step", "shape", "calls/pass", "ms/pass", "share", "GFLOP/s", "busy")
+	var steps time.Duration
+	var flops float64
+	for _, s := range p.Steps {
+		steps += s.Wall
+		flops += s.FLOPs
+		gf, busy := "–", "–"
+		if s.FLOPs > 0 && s.Wall > 0 {
+			gf = fmt.Sprintf("%.1f", s.FLOPs/s.Wall.Seconds()/1e9)
+		}
+		if s.Busy > 0 && s.Wall > 0 {
+			busy = fmt.Sprintf("%.0f%%", 100*s.Busy.Seconds()/(s.Wall.Seconds()*float64(p.Workers)))
+		}
+		fmt.Fprintf(e.stdout, "%-12s %-16s %10.0f %9.2f %6.1f%% %8s %6s\n", s.Name, s.Shape, float64(s.Calls)/n, perPass(s.Wall), 100*perPass(s.Wall)/total, gf, busy)
+	}
+	between := perPass(p.Total - steps)
+	fmt.Fprintf(e.stdout, "%-12s %-16s %10s %9.2f %6.1f%%\n", "(between)", "", "", between, 100*between/total)
+	fmt.Fprintf(e.stdout, "%-12s %-16s %10s %9.2f %6.1f%% %8.1f\n", "pass", "", "", total, 100.0, flops/p.Total.Seconds()/1e9)
+	w := n * float64(p.Workers)
+	fmt.Fprintf(e.stdout, "attention, ms a pass per thread: pack k and v %.2f, q·kᵀ %.2f, softmax %.2f, p·v %.2f\n",
+		ms(p.Pack)/w, ms(p.Scores)/w, ms(p.Softmax)/w, ms(p.Output)/w)
 	return nil
 }
 

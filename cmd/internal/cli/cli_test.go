@@ -187,6 +187,15 @@ func TestBench(t *testing.T) {
 	if !strings.Contains(out, "generic") || !strings.Contains(out, "mlp.fc2") {
 		t.Errorf("bench --kernels:\n%s", out)
 	}
+	out = mustRun(t, "bench", "--arch", "tiny", "--iters", "2", "--profile")
+	for _, want := range []string{"where a pass goes: 2 profiled passes", "patch_embed", "norm ", "attn.qkv ", "attention ", "attn.proj ", "mlp.fc1 ", "mlp.fc2 ", "final norm", "q·kᵀ"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench --profile lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errs := vitc(t, "bench", "--arch", "tiny", "--kernels", "--profile"); code != 2 || !strings.Contains(errs, "separate runs") {
+		t.Errorf("bench --kernels --profile: %d %s", code, errs)
+	}
 	if code, _, errs := vitc(t, "bench", "--arch", "vitz99"); code != 1 || !strings.Contains(errs, "not compiled") {
 		t.Errorf("bench of an unknown architecture: %d %s", code, errs)
 	}

@@ -1,0 +1,92 @@
+package engine_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/vitc-dev/vitc/runtime/engine"
+)
+
+// TestProfile: a profiled pass names every step of the architecture, counts each as often as
+// the model has it, adds up to exactly Arch.FLOPs, keeps its times consistent (the steps within
+// the pass, the workers' time within the steps), and leaves the output bit for bit unchanged.
+func TestProfile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []struct {
+		name         string
+		batch, procs int
+	}{{"tiny", 1, 2}, {"tiny", 3, 2}, {"odd", 2, 3}, {"odd", 1, 1}} {
+		runtime.GOMAXPROCS(c.procs)
+		a, ok := engine.Lookup(c.name)
+		if !ok {
+			t.Fatalf("architecture %s is not registered", c.name)
+		}
+		size := int64(0)
+		for _, ts := range a.Tensors {
+			size = max(size, ts.End)
+		}
+		r := rand.New(rand.NewPCG(5, 6))
+		w := make([]float32, size/4)
+		for i := range w {
+			w[i] = float32(r.NormFloat64()) * 0.1
+		}
+		run := engine.NewRun(a, engine.F32Weights(w), c.batch)
+		run.Images = make([]float32, c.batch*3*a.Image*a.Image)
+		for i := range run.Images {
+			run.Images[i] = float32(r.NormFloat64())
+		}
+		run.Forward()
+		want := append([]float32(nil), run.Out...)
+
+		var p engine.Profile
+		run.Profile = &p
+		const passes = 3
+		for range passes {
+			run.Forward()
+		}
+		run.Profile = nil
+		for i := range want {
+			if math.Float32bits(run.Out[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: a profiled pass changed output %d: %g, want %g", c.name, i, run.Out[i], want[i])
+			}
+		}
+		if p.Passes != passes || p.Workers != c.procs {
+			t.Errorf("%s: %d passes on %d workers, want %d on %d", c.name, p.Passes, p.Workers, passes, c.procs)
+		}
+		perPass := map[string]int{"patch_embed": 1, "norm": 2 * a.Depth, "attn.qkv": a.Depth, "attention": a.Depth,
+			"attn.proj": a.Depth, "mlp.fc1": a.Depth, "mlp.fc2": a.Depth, "final norm": 1}
+		var flops float64
+		var wall time.Duration
+		for _, s := range p.Steps {
+			n, ok := perPass[s.Name]
+			if !ok {
+				t.Errorf("%s: unexpected step %q (%s)", c.name, s.Name, s.Shape)
+				continue
+			}
+			delete(perPass, s.Name)
+			if s.Calls != n*passes {
+				t.Errorf("%s: %s ran %d times in %d passes, want %d a pass", c.name, s.Name, s.Calls, passes, n)
+			}
+			if s.Busy > s.Wall*time.Duration(c.procs)+s.Wall/10 {
+				t.Errorf("%s: %s: workers busy %v in %v of wall time on %d threads", c.name, s.Name, s.Busy, s.Wall, c.procs)
+			}
+			flops += s.FLOPs
+			wall += s.Wall
+		}
+		for name := range perPass {
+			t.Errorf("%s: no step %s", c.name, name)
+		}
+		if want := float64(a.FLOPs) * float64(c.batch) * passes; flops != want {
+			t.Errorf("%s: the steps count %g FLOPs, Arch.FLOPs gives %g", c.name, flops, want)
+		}
+		if wall > p.Total {
+			t.Errorf("%s: the steps took %v of a %v total", c.name, wall, p.Total)
+		}
+		if parts := p.Pack + p.Scores + p.Softmax + p.Output; parts <= 0 {
+			t.Errorf("%s: attention's parts took %v", c.name, parts)
+		}
+	}
+}
