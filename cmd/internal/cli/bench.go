@@ -2,11 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vitc-dev/vitc/asm"
@@ -17,7 +20,7 @@ import (
 )
 
 func cmdBench(e *env, args []string) error {
-	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels | --profile]")
+	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels | --profile | --against VARIANT]")
 	var mf modelFlags
 	mf.register(e, fs)
 	archName := fs.String("arch", "", "benchmark this compiled architecture with random weights instead of a model (e.g. vitb14)")
@@ -25,6 +28,7 @@ func cmdBench(e *env, args []string) error {
 	iters := fs.Int("iters", 5, "timed forward passes, after one warm-up pass")
 	kernels := fs.Bool("kernels", false, "time each available kernel variant on the model's matrix shapes instead")
 	profile := fs.Bool("profile", false, "then run the passes again timing each step (matrix products, attention and its parts, LayerNorm), and print where the time goes")
+	against := fs.String("against", "", "then compare the kernel variant with this one (e.g. avx2) in interleaved pairs of passes, which a drifting machine speed cannot bias")
 	images := fs.String("images", "", "also time decoding and preprocessing the images of this directory (or file) on all cores, to compare with inference")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -34,6 +38,20 @@ func cmdBench(e *env, args []string) error {
 	}
 	if *batch <= 0 || *iters <= 0 {
 		return usagef("--batch and --iters must be positive")
+	}
+	if *against != "" {
+		if *kernels {
+			return usagef("--kernels already times every variant: give --kernels or --against")
+		}
+		if !slices.Contains(asm.Available(), *against) {
+			return usagef("--against %s: this CPU runs the kernel variants %s", *against, strings.Join(asm.Available(), ", "))
+		}
+		if *against == asm.Active() {
+			return usagef("--against %s: that is the variant in use; pick another (%s) or set VITC_KERNEL", *against, strings.Join(asm.Available(), ", "))
+		}
+		if *iters < 2 {
+			return usagef("--against needs --iters 2 or more (pairs of passes)")
+		}
 	}
 	var m *vit.Model
 	var err error
@@ -57,6 +75,11 @@ func cmdBench(e *env, args []string) error {
 	}
 	if *profile {
 		if err := benchProfile(e, m, *batch, *iters); err != nil {
+			return err
+		}
+	}
+	if *against != "" {
+		if err := benchAgainst(e, m, *batch, *iters, *against); err != nil {
 			return err
 		}
 	}
@@ -139,6 +162,64 @@ func benchModel(e *env, m *vit.Model, batch, iters int) error {
 	fmt.Fprintf(e.stdout, "%d batches: median %.1f ms/batch (min %.1f, max %.1f), %.2f images/s, %.1f GFLOP/s\n",
 		iters, ms(med), ms(times[0]), ms(times[len(times)-1]), float64(batch)/med.Seconds(), flops/med.Seconds()/1e9)
 	return nil
+}
+
+// benchAgainst times the active kernel variant (a) against another (b) in iters pairs of
+// passes, a and b back to back in alternating order, and prints both medians and the mean of
+// the pairs' time ratios with its standard error. This VM's speed drifts by 5-15% over minutes;
+// a pair's two passes see the same speed, so the paired ratio is what to quote.
+func benchAgainst(e *env, m *vit.Model, batch, iters int, b string) error {
+	a := asm.Active()
+	defer func() { _ = asm.Use(a) }()
+	x := randomImages(batch * 3 * m.ImageSize() * m.ImageSize())
+	pass := func(variant string) (float64, error) {
+		if err := asm.Use(variant); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		_, err := m.Forward(x, batch)
+		return ms(time.Since(start)), err
+	}
+	if _, err := pass(b); err != nil { // warm-up for b (a's was benchModel's)
+		return err
+	}
+	ta, tb, ratios := make([]float64, iters), make([]float64, iters), make([]float64, iters)
+	for i := range iters {
+		order := []*float64{&ta[i], &tb[i]}
+		names := []string{a, b}
+		if i%2 == 1 {
+			order[0], order[1], names[0], names[1] = order[1], order[0], names[1], names[0]
+		}
+		for j := range order {
+			t, err := pass(names[j])
+			if err != nil {
+				return err
+			}
+			*order[j] = t
+		}
+		ratios[i] = tb[i] / ta[i]
+	}
+	mean, ss := 0.0, 0.0
+	for _, r := range ratios {
+		mean += r
+	}
+	mean /= float64(iters)
+	for _, r := range ratios {
+		ss += (r - mean) * (r - mean)
+	}
+	se := math.Sqrt(ss / float64(iters-1) / float64(iters))
+	medA, medB := upperMedian(ta), upperMedian(tb)
+	fmt.Fprintf(e.stdout, "\n%s against %s: %d interleaved pairs of passes (the order alternates)\n", a, b, iters)
+	fmt.Fprintf(e.stdout, "%s: median %.1f ms/batch; %s: median %.1f ms/batch\n", a, medA, b, medB)
+	fmt.Fprintf(e.stdout, "%s takes %.3fx the time of %s (pairs: %.3f ± %.3f, the mean of their ratios ± its standard error)\n", b, medB/medA, a, mean, se)
+	return nil
+}
+
+// upperMedian is the middle of x (the upper one for even lengths), as vitc bench reports.
+func upperMedian(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // benchProfile runs iters more passes with an engine.Profile and prints a line per step.

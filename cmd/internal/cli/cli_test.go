@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vitc-dev/vitc/asm"
 	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
 	"github.com/vitc-dev/vitc/runtime/npy"
 )
@@ -195,6 +196,21 @@ func TestBench(t *testing.T) {
 	}
 	if code, _, errs := vitc(t, "bench", "--arch", "tiny", "--kernels", "--profile"); code != 2 || !strings.Contains(errs, "separate runs") {
 		t.Errorf("bench --kernels --profile: %d %s", code, errs)
+	}
+	out = mustRun(t, "bench", "--arch", "tiny", "--iters", "3", "--against", "generic")
+	if !strings.Contains(out, "against generic: 3 interleaved pairs") || !strings.Contains(out, "generic: median") ||
+		!strings.Contains(out, "generic takes ") || !strings.Contains(out, "(pairs: ") {
+		t.Errorf("bench --against generic:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"--against", "nosuch"},                  // not a variant
+		{"--against", asm.Active()},              // the one in use
+		{"--against", "generic", "--kernels"},    // --kernels times them all
+		{"--against", "generic", "--iters", "1"}, // no pairs to compare
+	} {
+		if code, _, errs := vitc(t, append([]string{"bench", "--arch", "tiny"}, args...)...); code != 2 || !strings.Contains(errs, "--") {
+			t.Errorf("bench %v: exit %d, %s", args, code, errs)
+		}
 	}
 	if code, _, errs := vitc(t, "bench", "--arch", "vitz99"); code != 1 || !strings.Contains(errs, "not compiled") {
 		t.Errorf("bench of an unknown architecture: %d %s", code, errs)
