@@ -20,7 +20,7 @@ import (
 )
 
 func cmdBench(e *env, args []string) error {
-	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels | --profile | --against VARIANT]")
+	fs := e.flags("bench", "(--model MODEL | --arch ARCH) [--batch B] [--iters N] [--kernels | [--profile] [--against VARIANT]]")
 	var mf modelFlags
 	mf.register(e, fs)
 	archName := fs.String("arch", "", "benchmark this compiled architecture with random weights instead of a model (e.g. vitb14)")
