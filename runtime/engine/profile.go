@@ -132,15 +132,21 @@ func (r *Run) lap(worker int, part attentionPart, start time.Time) time.Time {
 	return now
 }
 
-// collectParts adds the workers' attention times to the Profile and clears them.
-func (r *Run) collectParts() {
+// collectParts adds the workers' attention times to the Profile, clears them, and returns
+// their sum.
+func (r *Run) collectParts() time.Duration {
 	p := r.Profile
+	var sum time.Duration
 	for w := range r.parts {
 		pt := &r.parts[w]
 		p.Pack += pt[partPack]
 		p.Scores += pt[partScores]
 		p.Softmax += pt[partSoftmax]
 		p.Output += pt[partOutput]
+		for _, d := range pt {
+			sum += d
+		}
 		*pt = [attentionParts]time.Duration{}
 	}
+	return sum
 }

@@ -20,24 +20,9 @@ func TestProfile(t *testing.T) {
 		batch, procs int
 	}{{"tiny", 1, 2}, {"tiny", 3, 2}, {"odd", 2, 3}, {"odd", 1, 1}} {
 		runtime.GOMAXPROCS(c.procs)
-		a, ok := engine.Lookup(c.name)
-		if !ok {
-			t.Fatalf("architecture %s is not registered", c.name)
-		}
-		size := int64(0)
-		for _, ts := range a.Tensors {
-			size = max(size, ts.End)
-		}
 		r := rand.New(rand.NewPCG(5, 6))
-		w := make([]float32, size/4)
-		for i := range w {
-			w[i] = float32(r.NormFloat64()) * 0.1
-		}
-		run := engine.NewRun(a, engine.F32Weights(w), c.batch)
-		run.Images = make([]float32, c.batch*3*a.Image*a.Image)
-		for i := range run.Images {
-			run.Images[i] = float32(r.NormFloat64())
-		}
+		a, w := randomWeights(t, c.name, r)
+		run := randomRun(a, w, c.batch, r)
 		run.Forward()
 		want := append([]float32(nil), run.Out...)
 

@@ -248,10 +248,7 @@ func (r *Run) endAttention(st stepTimer) {
 	if st.s == nil {
 		return
 	}
-	p := r.Profile
-	before := p.Pack + p.Scores + p.Softmax + p.Output
-	r.collectParts()
-	st.s.Busy += p.Pack + p.Scores + p.Softmax + p.Output - before
+	st.s.Busy += r.collectParts()
 	st.end()
 }
 

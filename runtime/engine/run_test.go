@@ -22,27 +22,12 @@ import (
 func TestForwardAllocatesNothing(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, name := range []string{"tiny", "odd"} {
-		a, ok := engine.Lookup(name)
-		if !ok {
-			t.Fatalf("architecture %s is not registered", name)
-		}
-		size := int64(0)
-		for _, ts := range a.Tensors {
-			size = max(size, ts.End)
-		}
 		r := rand.New(rand.NewPCG(3, 4))
-		w := make([]float32, size/4)
-		for i := range w {
-			w[i] = float32(r.NormFloat64()) * 0.1
-		}
+		a, w := randomWeights(t, name, r)
 		for _, procs := range []int{1, 2, 4} {
 			runtime.GOMAXPROCS(procs)
 			for _, batch := range []int{1, 3} {
-				run := engine.NewRun(a, engine.F32Weights(w), batch)
-				run.Images = make([]float32, batch*3*a.Image*a.Image)
-				for i := range run.Images {
-					run.Images[i] = float32(r.NormFloat64())
-				}
+				run := randomRun(a, w, batch, r)
 				// The first passes start the helpers, plan the products, and fill the free
 				// lists of jobs and tail buffers (and the Go runtime's own caches).
 				for range 5 {
@@ -66,4 +51,33 @@ func TestForwardAllocatesNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomWeights returns the registered architecture name and float32 weights for it drawn
+// from r.
+func randomWeights(t *testing.T, name string, r *rand.Rand) (*engine.Arch, *engine.Weights) {
+	t.Helper()
+	a, ok := engine.Lookup(name)
+	if !ok {
+		t.Fatalf("architecture %s is not registered", name)
+	}
+	size := int64(0)
+	for _, ts := range a.Tensors {
+		size = max(size, ts.End)
+	}
+	w := make([]float32, size/4)
+	for i := range w {
+		w[i] = float32(r.NormFloat64()) * 0.1
+	}
+	return a, engine.F32Weights(w)
+}
+
+// randomRun is a Run of a over w with a batch of images drawn from r.
+func randomRun(a *engine.Arch, w *engine.Weights, batch int, r *rand.Rand) *engine.Run {
+	run := engine.NewRun(a, w, batch)
+	run.Images = make([]float32, batch*3*a.Image*a.Image)
+	for i := range run.Images {
+		run.Images[i] = float32(r.NormFloat64())
+	}
+	return run
 }

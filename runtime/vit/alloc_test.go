@@ -1,13 +1,6 @@
 package vit_test
 
-import (
-	"path/filepath"
-	"testing"
-
-	"github.com/vitc-dev/vitc/gen/compile"
-	"github.com/vitc-dev/vitc/runtime/npy"
-	"github.com/vitc-dev/vitc/runtime/vit"
-)
+import "testing"
 
 // TestForwardAllocatesOnlyTheResult: once a batch size has run, Logits, Embeddings and
 // Forward allocate the slice they return and nothing else (runtime/engine's
@@ -16,20 +9,7 @@ func TestForwardAllocatesOnlyTheResult(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop Runs")
 	}
-	const fixtures = "../../gen/testdata/fixtures"
-	w := filepath.Join(t.TempDir(), "tiny.safetensors")
-	if _, err := compile.File(filepath.Join(fixtures, "tiny_finetuned_zip_f32.pth"), w, compile.Options{Heads: 2, Name: "tiny"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := vit.Open(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	x, err := npy.ReadFile(filepath.Join(fixtures, "tiny_input.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x := openTiny(t)
 	batch := x.Shape[0]
 	for _, c := range []struct {
 		name string

@@ -15,20 +15,7 @@ import (
 // TestLastAttentionMatchesPyTorch: the class-token rows of the last block's attention agree
 // with PyTorch's (cmd/internal/cli/testdata/attention/make.py, the tiny finetuned fixture).
 func TestLastAttentionMatchesPyTorch(t *testing.T) {
-	const fixtures = "../../gen/testdata/fixtures"
-	w := filepath.Join(t.TempDir(), "tiny.safetensors")
-	if _, err := compile.File(filepath.Join(fixtures, "tiny_finetuned_zip_f32.pth"), w, compile.Options{Heads: 2, Name: "tiny"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := vit.Open(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	x, err := npy.ReadFile(filepath.Join(fixtures, "tiny_input.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, x := openTiny(t)
 	want, err := npy.ReadFile("../../cmd/internal/cli/testdata/attention/tiny_finetuned_zip_f32.attention.npy")
 	if err != nil {
 		t.Fatal(err)
@@ -77,4 +64,25 @@ func TestLastAttentionMatchesPyTorch(t *testing.T) {
 	if _, err := m.LastAttention(x.Data[:10], 1); err == nil {
 		t.Error("a short input was accepted")
 	}
+}
+
+// openTiny compiles the tiny finetuned fixture, opens it (closed when the test ends), and
+// reads its input batch.
+func openTiny(t *testing.T) (*vit.Model, *npy.Array) {
+	t.Helper()
+	const fixtures = "../../gen/testdata/fixtures"
+	w := filepath.Join(t.TempDir(), "tiny.safetensors")
+	if _, err := compile.File(filepath.Join(fixtures, "tiny_finetuned_zip_f32.pth"), w, compile.Options{Heads: 2, Name: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vit.Open(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	x, err := npy.ReadFile(filepath.Join(fixtures, "tiny_input.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, x
 }
