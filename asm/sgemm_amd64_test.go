@@ -149,3 +149,36 @@ func TestKernelArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockStart checks the split of a product's panels into B blocks: from 0 to panels in
+// ceil(panels/nc) blocks, each starting on a whole tile, none empty, none more than a tile
+// past nc panels, and sizes within a tile of each other but for a short last tile.
+func TestBlockStart(t *testing.T) {
+	for _, tp := range []int{1, 3} {
+		for _, nc := range []int{tp, 2 * tp, 12, 21} {
+			bl := &blocked{tp: tp, nc: nc}
+			for panels := 1; panels <= 300; panels++ {
+				nBlocks := (panels + nc - 1) / nc
+				if got := bl.blockStart(0, nBlocks, panels); got != 0 {
+					t.Fatalf("tp %d nc %d panels %d: block 0 starts at %d", tp, nc, panels, got)
+				}
+				if got := bl.blockStart(nBlocks, nBlocks, panels); got != panels {
+					t.Fatalf("tp %d nc %d panels %d: blocks end at %d", tp, nc, panels, got)
+				}
+				lo, hi := panels, 0
+				for b := range nBlocks {
+					p0, p1 := bl.blockStart(b, nBlocks, panels), bl.blockStart(b+1, nBlocks, panels)
+					if p0%tp != 0 || p1 <= p0 || p1-p0 > nc+tp {
+						t.Fatalf("tp %d nc %d panels %d: block %d is [%d, %d)", tp, nc, panels, b, p0, p1)
+					}
+					if b < nBlocks-1 {
+						lo, hi = min(lo, p1-p0), max(hi, p1-p0)
+					}
+				}
+				if nBlocks > 2 && hi-lo > tp {
+					t.Fatalf("tp %d nc %d panels %d: blocks of %d to %d panels", tp, nc, panels, lo, hi)
+				}
+			}
+		}
+	}
+}
