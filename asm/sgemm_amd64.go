@@ -19,23 +19,26 @@ import (
 // (rows ≥ rows are read too and must be finite); bias may be nil. kc ≥ 0. With flags&2
 // (flagPrefetchB) it also prefetches, while reading each tile's panels, the next tile's (even
 // past the last panel: a prefetch does not fault); the result is the same. It also fetches
-// pfLines lines of 64 bytes from pf on into L2 (the next block of B), one every four k steps
-// of its whole tiles; pf may be nil when pfLines is 0. No alignment is required. Go assembly
+// into L2 (for the next block of B), one line every four k steps of its tiles of three panels,
+// lines of 64 bytes from pf on up to pfLines of them, then pfRuns - 1 more runs: each starts
+// pfGap bytes after the end of the one before and ends pfStride bytes after it (runs of
+// pfStride = the panel stride apart, of pfStride - pfGap bytes but for the first); pf may be
+// nil when pfLines or pfRuns is 0. No alignment is required. Go assembly
 // is not preemptible: the driver gives one call at most 8 rows × nc panels × kc, about 10⁶
 // multiply-adds (8 × 336 columns × 384 on a 2 MiB L2), some 5 µs.
 //
 //go:noescape
-func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int)
+func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 
 // sgemm6x16AVX2 is sgemm8x48AVX512 for 6×16 tiles with AVX2 and FMA: 6 rows of a,
 // 1 ≤ rows ≤ 6, and lastCols (1..16) the number of columns of the last panel; it ignores
-// flagPrefetchB.
+// flagPrefetchB, and fetches one line into L2 every four k steps of each panel.
 //
 //go:noescape
-func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int)
+func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 
 // microKernel is the signature shared by the kernels above; last is lastMask or lastCols.
-type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int, pf *float32, pfLines int)
+type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 
 // flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm8x48AVX512
 // prefetch each next tile's panels of B (the AVX2 kernel ignores it).
@@ -144,6 +147,7 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 				if bi+1 == nBlocks {
 					nextK0, nextP0, nextEnd = k0+kc, 0, bl.blockStart(1, nBlocks, panels)
 				}
+				pf := bl.prefetchPlan(nextK0, nextP0, nextEnd, k, kc, np, kb, full/bl.mr)
 				for ir := 0; ir < mb; ir += bl.mr {
 					rows := min(bl.mr, mb-ir)
 					c0 := (i0+ir)*ldc + p0*PanelWidth
@@ -156,13 +160,14 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 					if ir < full {
 						ap, ld = &a[(i0+ir)*lda+k0], lda
 					}
-					// The tiles of this block fetch the next block of B into L2, a panel each.
-					var pf *float32
-					pfLines := 0
-					if p := nextP0 + ir/bl.mr; nextK0 < k && p < nextEnd {
-						pf, pfLines = &b[(p*k+nextK0)*PanelWidth], min(kc, k-nextK0)
+					// The last tiles of this block fetch the next block of B into L2.
+					var pfAt *float32
+					p, line, runs := pf.at(ir / bl.mr)
+					if runs > 0 {
+						pfAt = &b[(p*k+nextK0+line)*PanelWidth]
 					}
-					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f, pf, pfLines)
+					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f,
+						pfAt, pf.lines-line, runs, 4*k*PanelWidth-64*pf.lines, 4*k*PanelWidth)
 					if gelu {
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])
@@ -188,6 +193,71 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 func (bl *blocked) blockStart(b, nBlocks, panels int) int {
 	groups := (panels + bl.tp - 1) / bl.tp
 	return min(panels, min(b, nBlocks)*groups/nBlocks*bl.tp)
+}
+
+// prefetch says which tiles of a block fetch which lines of the next block into L2: the
+// next block is runs of lines lines (one per panel, from panel p0 to end), and tile first + j
+// fetches its lines [j·slots, (j+1)·slots) in order.
+type prefetch struct {
+	first, slots   int
+	p0, end, lines int
+}
+
+// at returns where tile t starts fetching: the panel, the line within it, and how many runs
+// (panels) its lines touch; runs is 0 when it fetches nothing.
+func (pf prefetch) at(t int) (p, line, runs int) {
+	if pf.lines == 0 || t < pf.first {
+		return 0, 0, 0
+	}
+	start := (t - pf.first) * pf.slots
+	total := (pf.end - pf.p0) * pf.lines
+	if start >= total {
+		return 0, 0, 0
+	}
+	n := min(pf.slots, total-start)
+	p, line = pf.p0+start/pf.lines, start%pf.lines
+	return p, line, (line + n + pf.lines - 1) / pf.lines
+}
+
+// prefetchLead is how many tiles before the end of a block the fetching of the next ends.
+const prefetchLead = 0
+
+// prefetchPlan plans the fetching of the next block of B (panels [p0, end) at k0; none when
+// k0 ≥ k) by the whole tiles of a block of np panels and kb k steps: the last tiles fetch it,
+// each as many lines as its k steps can issue.
+//
+// A block's first tile reads its B from wherever it is; from L3 or memory it ran at a third
+// to a fifth of the speed of the other tiles, which read it from L2 (timing each tile of 20
+// vitb14 passes, scratch: 1.8-3.2 against 0.57-0.62 µs a panel, ~9% of a pass). Lines fetched
+// early in a block are mostly gone from L2 by its end (its working set: this block of B, the
+// next, A's rows and the tiles of C written meanwhile, ~1.8 of 2 MiB): with the next block
+// loaded 33, 22, 16, 12 and 1 tiles before its first, that tile took ~3.5, 3, 3, 2.5 and 2
+// times an ordinary one. So the fetching ends with the block. It cannot go faster than one
+// line every four k steps: the fetches hold line-fill buffers until memory answers, and at
+// two lines per four k steps the tiles stalled (passes 2% slower). Against the first tiles
+// fetching a panel each (before), paired passes: vitb14 0.9868 ± 0.0029 (80 pairs), vitl14
+// 0.9898 ± 0.0045 (40), vits14 0.9873 ± 0.0040 (150).
+func (bl *blocked) prefetchPlan(k0, p0, end, k, kc, np, kb, wholeTiles int) prefetch {
+	if k0 >= k || end <= p0 || wholeTiles == 0 {
+		return prefetch{}
+	}
+	lines := min(kc, k-k0)
+	groups := np / bl.tp // the tiles' groups of panels that fetch (the AVX-512 kernel runs 3 + 1 as 2 + 2)
+	if bl.tp == 3 && np%3 == 1 {
+		groups = max(0, np-4) / 3
+	}
+	slots := groups * (kb / 4) // lines one tile can fetch
+	if slots <= 0 {
+		return prefetch{}
+	}
+	total := (end - p0) * lines
+	tiles := (total + slots - 1) / slots
+	if tiles > wholeTiles {
+		tiles = wholeTiles
+		slots = (total + tiles - 1) / tiles // more than a tile can fetch: the rest is not fetched
+	}
+	first := max(0, wholeTiles-tiles-prefetchLead)
+	return prefetch{first: first, slots: slots, p0: p0, end: end, lines: lines}
 }
 
 // packTail copies rows × kb floats of a (row stride lda) to dst with row stride ld, and

@@ -97,9 +97,9 @@ DATA colMask<>+0x70(SB)/8, $0
 DATA colMask<>+0x78(SB)/8, $0
 GLOBL colMask<>(SB), RODATA|NOPTR, $128
 
-// func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int)
+// func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastCols int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 // Requires: AVX, AVX2, FMA
-TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-112
+TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-136
 	MOVQ lda+8(FP), R10
 	SHLQ $2, R10                 // R10 = lda bytes
 	LEAQ (R10)(R10*2), R11       // R11 = 3·lda bytes
@@ -152,9 +152,14 @@ loop:
 	ADDQ $16, AX
 	ADDQ $16, R9
 	ADDQ $256, BX
-	CMPQ R14, R15
-	JAE  3(PC)
-	PREFETCHT1 (R14)             // one line of the next block of B into L2
+	CMPQ R14, R15                // one line of the next block of B into L2 (see PREFETCHL2 in
+	JB   6(PC)                   // sgemm_avx512_amd64.s)
+	CMPQ pfRuns+112(FP), $1
+	JLE  6(PC)
+	DECQ pfRuns+112(FP)
+	ADDQ pfGap+120(FP), R14
+	ADDQ pfStride+128(FP), R15
+	PREFETCHT1 (R14)
 	ADDQ $64, R14
 	DECQ DX
 	JNZ  loop

@@ -120,14 +120,14 @@ func TestKernelArguments(t *testing.T) {
 		if bl.lastMask {
 			last = 0xffff
 		}
-		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 0, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0, 0, 0, 0)
 		for i := range c {
 			if c[i] != orig[i] {
 				t.Fatalf("%s: no panels wrote element %d", name, i)
 			}
 		}
 		// kc = 0: c = bias; one row: only row 0 written.
-		bl.kernel(&a[0], 24, &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB, nil, 0)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 0, 3, 16*8, 48, 1, last, &bias[0], flagPrefetchB, nil, 0, 0, 0, 0)
 		for i := range c {
 			want := orig[i]
 			if i < 48 {
@@ -139,9 +139,9 @@ func TestKernelArguments(t *testing.T) {
 		}
 		// Prefetching B, into L1 and L2 (past its end, too), changes nothing.
 		want := append([]float32(nil), orig...)
-		bl.kernel(&a[0], 24, &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0)
+		bl.kernel(&a[0], 24, &b[0], &want[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], 0, nil, 0, 0, 0, 0)
 		copy(c, orig)
-		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB, &b[len(b)-1], 1000)
+		bl.kernel(&a[0], 24, &b[0], &c[0], 8, 3, 16*8, 48, bl.mr, last, &bias[0], flagPrefetchB, &b[len(b)-1], 1000, 3, 64, 64*1001)
 		for i := range c {
 			if c[i] != want[i] {
 				t.Fatalf("%s: prefetching B: element %d = %g, want %g", name, i, c[i], want[i])
@@ -178,6 +178,60 @@ func TestBlockStart(t *testing.T) {
 				if nBlocks > 2 && hi-lo > tp {
 					t.Fatalf("tp %d nc %d panels %d: blocks of %d to %d panels", tp, nc, panels, lo, hi)
 				}
+			}
+		}
+	}
+}
+
+// TestPrefetchPlan checks which lines of the next block of B each tile fetches: consecutive
+// tiles, the last of them the block's last whole tile, each from where the one before ended
+// and no more than its k steps can issue, together every line of the next block once.
+func TestPrefetchPlan(t *testing.T) {
+	for _, tp := range []int{1, 3} {
+		bl := &blocked{tp: tp}
+		for _, c := range []struct{ np, kb, kc, k, next, tiles int }{
+			{21, 384, 384, 768, 21, 32}, {12, 384, 384, 768, 12, 32}, {24, 384, 384, 3072, 21, 32},
+			{21, 342, 342, 1024, 21, 32}, {3, 64, 64, 64, 17, 8}, {9, 100, 100, 1000, 30, 4},
+			{4, 384, 384, 768, 4, 32}, {1, 8, 8, 16, 1, 2}, {21, 3, 3, 6, 21, 32},
+		} {
+			pf := bl.prefetchPlan(c.kc, 5, 5+c.next, c.k, c.kc, c.np, c.kb, c.tiles)
+			lines := min(c.kc, c.k-c.kc)
+			groups := c.np / tp
+			if tp == 3 && c.np%3 == 1 {
+				groups = max(0, c.np-4) / 3
+			}
+			slots := groups * (c.kb / 4)
+			total := c.next * lines
+			pos, last := 0, -1
+			for tile := range c.tiles + 1 {
+				p, line, runs := pf.at(tile)
+				if runs == 0 {
+					continue
+				}
+				if last >= 0 && tile != last+1 {
+					t.Fatalf("tp %d %+v: tile %d fetches after tile %d", tp, c, tile, last)
+				}
+				last = tile
+				if at := (p-5)*lines + line; at != pos || line >= lines {
+					t.Fatalf("tp %d %+v: tile %d starts at line %d (panel %d line %d), want %d", tp, c, tile, at, p, line, pos)
+				}
+				n := min(pf.slots, total-pos)
+				if want := (line + n + lines - 1) / lines; runs != want {
+					t.Fatalf("tp %d %+v: tile %d: %d runs, want %d", tp, c, tile, runs, want)
+				}
+				pos += n
+			}
+			if slots == 0 || c.kc >= c.k {
+				if last >= 0 {
+					t.Fatalf("tp %d %+v: tiles fetch with nothing to fetch or no k steps to do it", tp, c)
+				}
+				continue
+			}
+			if pos != total || last != c.tiles-1 {
+				t.Fatalf("tp %d %+v: lines [0, %d) of %d fetched, the last by tile %d of %d", tp, c, pos, total, last, c.tiles)
+			}
+			if c.tiles*slots >= total && pf.slots > slots {
+				t.Fatalf("tp %d %+v: %d lines a tile, more than its %d k steps can fetch", tp, c, pf.slots, slots)
 			}
 		}
 	}

@@ -132,11 +132,18 @@
 	MOVQ R12, BX; \
 	MOVQ kc+32(FP), DX
 
-// PREFETCHL2 fetches the next of the lines at R14 (up to R15) into L2: the whole tiles of one
-// block of B bring in the next block, a panel each, while they run (1-3% faster passes).
+// PREFETCHL2 fetches the next of the lines at R14 (up to R15) into L2, going on to the next
+// run (pfGap bytes on, R15 pfStride bytes on) at the end of one while pfRuns says more are
+// left: the last tiles of one block of B bring in the next block, a few panels each, while they
+// run (see blocked.sgemm).
 #define PREFETCHL2 \
 	CMPQ       R14, R15; \
-	JAE        3(PC); \
+	JB         6(PC); \
+	CMPQ       pfRuns+112(FP), $1; \
+	JLE        6(PC); \
+	DECQ       pfRuns+112(FP); \
+	ADDQ       pfGap+120(FP), R14; \
+	ADDQ       pfStride+128(FP), R15; \
 	PREFETCHT1 (R14); \
 	ADDQ       $64, R14
 
@@ -215,9 +222,9 @@
 	MOVQ  rows+64(FP), DX; \
 	TESTQ $1, flags+88(FP)
 
-// func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int)
+// func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 // Requires: AVX512F
-TEXT ·sgemm8x48AVX512(SB), NOSPLIT, $0-112
+TEXT ·sgemm8x48AVX512(SB), NOSPLIT, $0-136
 	MOVQ  pf+96(FP), R14
 	MOVQ  pfLines+104(FP), R15
 	SHLQ  $6, R15
