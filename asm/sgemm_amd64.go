@@ -100,7 +100,8 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 	}
 	panels := (n + PanelWidth - 1) / PanelWidth
 	lastCols := n - PanelWidth*(panels-1)
-	nBlocks := (panels + bl.nc - 1) / bl.nc
+	// The first k block of a product ramps up (see blockSplit); the others split evenly.
+	split, first := bl.split(panels, false), bl.split(panels, true)
 	// Equal blocks of k and of rows: a short last block would reload B for little work.
 	kBlocks := (k + bl.kc - 1) / bl.kc
 	kc := (k + kBlocks - 1) / kBlocks
@@ -129,9 +130,13 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 			if full < mb {
 				packTail(tail, bl.tailStride(), a[(i0+full)*lda+k0:], lda, mb-full, kb, bl.mr)
 			}
-			for bi := range nBlocks {
-				p0 := bl.blockStart(bi, nBlocks, panels)
-				np := bl.blockStart(bi+1, nBlocks, panels) - p0
+			sp := split
+			if k0 == 0 {
+				sp = first
+			}
+			for bi := range sp.blocks() {
+				p0, p1 := sp.block(bi)
+				np := p1 - p0
 				cols, last := np*PanelWidth, PanelWidth
 				if p0+np == panels {
 					cols, last = cols-PanelWidth+lastCols, lastCols
@@ -143,9 +148,12 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 				if bias != nil && k0 == 0 {
 					bp = &bias[p0*PanelWidth]
 				}
-				nextK0, nextP0, nextEnd := k0, p0+np, bl.blockStart(bi+2, nBlocks, panels) // the next block of B
-				if bi+1 == nBlocks {
-					nextK0, nextP0, nextEnd = k0+kc, 0, bl.blockStart(1, nBlocks, panels)
+				nextK0, nextP0, nextEnd := k0, p1, 0 // the next block of B
+				if bi+1 < sp.blocks() {
+					_, nextEnd = sp.block(bi + 1)
+				} else {
+					nextK0 = k0 + kc
+					nextP0, nextEnd = split.block(0)
 				}
 				pf := bl.prefetchPlan(nextK0, nextP0, nextEnd, k, kc, np, kb, full/bl.mr)
 				for ir := 0; ir < mb; ir += bl.mr {
@@ -183,16 +191,63 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 	}
 }
 
-// blockStart is the first panel of B block b of nBlocks over panels (panels for b ≥ nBlocks).
-// The blocks take whole tiles' panels and as many of them each as can be: with blocks of nc
-// panels and a short last one (21 + 3 for 24 panels, a half of mlp.fc2 or attn.proj in vitb14),
-// the short block's few k steps could not fetch the next block into L2 (the kernel fetches a
-// line every four k steps of a tile), whose first tile then read it from memory; balanced
-// (12 + 12), every block fetches all of the next. Paired passes: vitb14 0.5% faster, vitl14
-// 0.35%, vits14 0.2% (each within 1.6 standard errors), batch 8 the same.
-func (bl *blocked) blockStart(b, nBlocks, panels int) int {
-	groups := (panels + bl.tp - 1) / bl.tp
-	return min(panels, min(b, nBlocks)*groups/nBlocks*bl.tp)
+// blockSplit is a split of a product's panels into B blocks: with a ramp, first blocks of 1,
+// 2 and 4 tiles' panels (as many as fit in half of them), then as few blocks of at most nc
+// panels as can be, of equal width in whole tiles' panels.
+//
+// Equal widths: with blocks of nc panels and a short last one (21 + 3 for 24 panels, half of
+// vitb14's mlp.fc2 or attn.proj), the short block's tiles had too few k steps to fetch the
+// next block into L2, and its first tile read it from memory; balanced (12 + 12), each block
+// fetches all of the next. Paired passes: vitb14 0.5% faster, vitl14 0.35%, vits14 0.2% (each
+// within 1.6 standard errors), batch 8 the same.
+//
+// The ramp: nothing fetches a product's first block beforehand, so its first tile streams it
+// from memory at a fraction of the kernel's speed (21 panels: ~40 µs lost a product and core,
+// 1.2% of a vitb14 pass). A first block of one tile's panels costs that tile little, and the
+// tiles of each block of the ramp can fetch all of the next, twice as wide (one line every
+// four k steps of a tile's group of panels: a block of g groups fetches up to 2.7g groups'
+// k block over 33 tiles). Paired passes, ramp against none: vitb14 0.9881 ± 0.0027 (80 pairs)
+// and 0.9944 ± 0.0028 (100), vits14 0.9870 ± 0.0033 (150), vitl14 1.0080 ± 0.0032 and
+// 0.9982 ± 0.0028 (40 each), vitb14 batch 8 1.0033 ± 0.0049 (20).
+type blockSplit struct {
+	tp, panels int
+	ramp       int // ramp blocks
+	rampPanels int // their panels
+	even       int // blocks of equal width after them
+}
+
+// split splits panels into B blocks, with a ramp or without.
+func (bl *blocked) split(panels int, ramp bool) blockSplit {
+	sp := blockSplit{tp: bl.tp, panels: panels}
+	if ramp {
+		groups := (panels + bl.tp - 1) / bl.tp
+		used := 0
+		for g := 1; sp.ramp < 3 && used+g <= groups/2; g *= 2 {
+			sp.ramp++
+			used += g
+		}
+		sp.rampPanels = used * bl.tp
+	}
+	sp.even = (panels - sp.rampPanels + bl.nc - 1) / bl.nc
+	return sp
+}
+
+// blocks is the number of blocks.
+func (sp blockSplit) blocks() int { return sp.ramp + sp.even }
+
+// block returns block b's panels [p0, p1).
+func (sp blockSplit) block(b int) (p0, p1 int) {
+	if b < sp.ramp {
+		return ((1 << b) - 1) * sp.tp, ((2 << b) - 1) * sp.tp
+	}
+	return sp.evenStart(b - sp.ramp), sp.evenStart(b - sp.ramp + 1)
+}
+
+// evenStart is the first panel of the blocks of equal width's block b (panels for b ≥ even).
+func (sp blockSplit) evenStart(b int) int {
+	rest := sp.panels - sp.rampPanels
+	groups := (rest + sp.tp - 1) / sp.tp
+	return sp.rampPanels + min(rest, min(b, sp.even)*groups/sp.even*sp.tp)
 }
 
 // prefetch says which tiles of a block fetch which lines of the next block into L2: the

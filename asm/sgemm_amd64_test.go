@@ -150,33 +150,51 @@ func TestKernelArguments(t *testing.T) {
 	}
 }
 
-// TestBlockStart checks the split of a product's panels into B blocks: from 0 to panels in
-// ceil(panels/nc) blocks, each starting on a whole tile, none empty, none more than a tile
-// past nc panels, and sizes within a tile of each other but for a short last tile.
-func TestBlockStart(t *testing.T) {
+// TestBlockSplit checks the splits of a product's panels into B blocks: from 0 to panels,
+// each block starting on a whole tile, none empty; with a ramp, blocks of 1, 2, 4 tiles'
+// panels first, in at most half of them; after them, as few blocks as take at most nc panels
+// each (give or take a tile), their widths within a tile of each other but for a short last
+// tile.
+func TestBlockSplit(t *testing.T) {
 	for _, tp := range []int{1, 3} {
 		for _, nc := range []int{tp, 2 * tp, 12, 21} {
 			bl := &blocked{tp: tp, nc: nc}
 			for panels := 1; panels <= 300; panels++ {
-				nBlocks := (panels + nc - 1) / nc
-				if got := bl.blockStart(0, nBlocks, panels); got != 0 {
-					t.Fatalf("tp %d nc %d panels %d: block 0 starts at %d", tp, nc, panels, got)
-				}
-				if got := bl.blockStart(nBlocks, nBlocks, panels); got != panels {
-					t.Fatalf("tp %d nc %d panels %d: blocks end at %d", tp, nc, panels, got)
-				}
-				lo, hi := panels, 0
-				for b := range nBlocks {
-					p0, p1 := bl.blockStart(b, nBlocks, panels), bl.blockStart(b+1, nBlocks, panels)
-					if p0%tp != 0 || p1 <= p0 || p1-p0 > nc+tp {
-						t.Fatalf("tp %d nc %d panels %d: block %d is [%d, %d)", tp, nc, panels, b, p0, p1)
+				for _, ramp := range []bool{false, true} {
+					sp := bl.split(panels, ramp)
+					where := fmt.Sprintf("tp %d nc %d panels %d ramp %v", tp, nc, panels, ramp)
+					if !ramp && sp.ramp != 0 || ramp && sp.rampPanels > (panels+tp-1)/tp/2*tp {
+						t.Fatalf("%s: %d ramp blocks of %d panels", where, sp.ramp, sp.rampPanels)
 					}
-					if b < nBlocks-1 {
-						lo, hi = min(lo, p1-p0), max(hi, p1-p0)
+					end, lo, hi := 0, panels, 0
+					for b := range sp.blocks() {
+						p0, p1 := sp.block(b)
+						if p0 != end || p0%tp != 0 || p1 <= p0 {
+							t.Fatalf("%s: block %d is [%d, %d) after %d", where, b, p0, p1, end)
+						}
+						end = p1
+						if b < sp.ramp {
+							if p1-p0 != tp<<b {
+								t.Fatalf("%s: ramp block %d is [%d, %d)", where, b, p0, p1)
+							}
+							continue
+						}
+						if p1-p0 > nc+tp {
+							t.Fatalf("%s: block %d is [%d, %d)", where, b, p0, p1)
+						}
+						if b < sp.blocks()-1 {
+							lo, hi = min(lo, p1-p0), max(hi, p1-p0)
+						}
 					}
-				}
-				if nBlocks > 2 && hi-lo > tp {
-					t.Fatalf("tp %d nc %d panels %d: blocks of %d to %d panels", tp, nc, panels, lo, hi)
+					if end != panels {
+						t.Fatalf("%s: blocks end at %d", where, end)
+					}
+					if sp.even != (panels-sp.rampPanels+nc-1)/nc {
+						t.Fatalf("%s: %d blocks after the ramp", where, sp.even)
+					}
+					if sp.even > 2 && hi-lo > tp {
+						t.Fatalf("%s: blocks of %d to %d panels", where, lo, hi)
+					}
 				}
 			}
 		}
