@@ -152,9 +152,9 @@ func TestKernelArguments(t *testing.T) {
 
 // TestBlockSplit checks the splits of a product's panels into B blocks: from 0 to panels,
 // each block starting on a whole tile, none empty; with a ramp, blocks of 1, 2, 4 tiles'
-// panels first, in at most half of them; after them, as few blocks as take at most nc panels
-// each (give or take a tile), their widths within a tile of each other but for a short last
-// tile.
+// panels first, in at most half of them and leaving two tiles' panels; after them, as few
+// blocks as take at most nc panels each (give or take a tile), their widths within a tile of
+// each other but for a short last tile.
 func TestBlockSplit(t *testing.T) {
 	for _, tp := range []int{1, 3} {
 		for _, nc := range []int{tp, 2 * tp, 12, 21} {
@@ -163,7 +163,7 @@ func TestBlockSplit(t *testing.T) {
 				for _, ramp := range []bool{false, true} {
 					sp := bl.split(panels, ramp)
 					where := fmt.Sprintf("tp %d nc %d panels %d ramp %v", tp, nc, panels, ramp)
-					if !ramp && sp.ramp != 0 || ramp && sp.rampPanels > (panels+tp-1)/tp/2*tp {
+					if !ramp && sp.ramp != 0 || ramp && (sp.rampPanels > (panels+tp-1)/tp/2*tp || sp.ramp > 0 && panels-sp.rampPanels < 2*tp) {
 						t.Fatalf("%s: %d ramp blocks of %d panels", where, sp.ramp, sp.rampPanels)
 					}
 					end, lo, hi := 0, panels, 0
