@@ -277,9 +277,6 @@ func (pf prefetch) at(t int) (p, line, runs int) {
 	return p, line, (line + n + pf.lines - 1) / pf.lines
 }
 
-// prefetchLead is how many tiles before the end of a block the fetching of the next ends.
-const prefetchLead = 0
-
 // prefetchPlan plans the fetching of the next block of B (panels [p0, end) at k0; none when
 // k0 ≥ k) by the whole tiles of a block of np panels and kb k steps: the last tiles fetch it,
 // each as many lines as its k steps can issue.
@@ -290,9 +287,10 @@ const prefetchLead = 0
 // early in a block are mostly gone from L2 by its end (its working set: this block of B, the
 // next, A's rows and the tiles of C written meanwhile, ~1.8 of 2 MiB): with the next block
 // loaded 33, 22, 16, 12 and 1 tiles before its first, that tile took ~3.5, 3, 3, 2.5 and 2
-// times an ordinary one. So the fetching ends with the block. It cannot go faster than one
-// line every four k steps: the fetches hold line-fill buffers until memory answers, and at
-// two lines per four k steps the tiles stalled (passes 2% slower). Against the first tiles
+// times an ordinary one. So the fetching ends with the block (ending it 3 or 6 tiles earlier
+// made passes 0.7% slower). It cannot go faster than one line every four k steps: the fetches
+// hold line-fill buffers until memory answers, and at two lines per four k steps the tiles
+// stalled (passes 2% slower). Against the first tiles
 // fetching a panel each (before), paired passes: vitb14 0.9868 ± 0.0029 (80 pairs), vitl14
 // 0.9898 ± 0.0045 (40), vits14 0.9873 ± 0.0040 (150).
 func (bl *blocked) prefetchPlan(k0, p0, end, k, kc, np, kb, wholeTiles int) prefetch {
@@ -314,7 +312,7 @@ func (bl *blocked) prefetchPlan(k0, p0, end, k, kc, np, kb, wholeTiles int) pref
 		tiles = wholeTiles
 		slots = (total + tiles - 1) / tiles // more than a tile can fetch: the rest is not fetched
 	}
-	first := max(0, wholeTiles-tiles-prefetchLead)
+	first := max(0, wholeTiles-tiles)
 	return prefetch{first: first, slots: slots, p0: p0, end: end, lines: lines}
 }
 

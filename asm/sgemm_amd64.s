@@ -1,6 +1,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "prefetch_amd64.h"
 
 // The AVX2 matrix-product micro-kernel (the AVX-512 one is in sgemm_avx512_amd64.s). Each call
 // computes one strip of register tiles: 6 rows of A (row r at r·lda floats) times a run of
@@ -152,15 +153,7 @@ loop:
 	ADDQ $16, AX
 	ADDQ $16, R9
 	ADDQ $256, BX
-	CMPQ R14, R15                // one line of the next block of B into L2 (see PREFETCHL2 in
-	JB   6(PC)                   // sgemm_avx512_amd64.s)
-	CMPQ pfRuns+112(FP), $1
-	JLE  6(PC)
-	DECQ pfRuns+112(FP)
-	ADDQ pfGap+120(FP), R14
-	ADDQ pfStride+128(FP), R15
-	PREFETCHT1 (R14)
-	ADDQ $64, R14
+	PREFETCHL2                   // one line of the next block of B into L2
 	DECQ DX
 	JNZ  loop
 

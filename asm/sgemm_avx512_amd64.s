@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "zmm_amd64.h"
+#include "prefetch_amd64.h"
 
 // The AVX-512 matrix-product micro-kernel: one strip of 8×48 register tiles (8 rows of A times
 // three 16-wide panels of B) over one block of k. A is read where it lies, row r at r·lda
@@ -131,21 +132,6 @@
 	LEAQ (AX)(R10*4), R9; \
 	MOVQ R12, BX; \
 	MOVQ kc+32(FP), DX
-
-// PREFETCHL2 fetches the next of the lines at R14 (up to R15) into L2, going on to the next
-// run (pfGap bytes on, R15 pfStride bytes on) at the end of one while pfRuns says more are
-// left: the last tiles of one block of B bring in the next block, a few panels each, while they
-// run (see blocked.sgemm).
-#define PREFETCHL2 \
-	CMPQ       R14, R15; \
-	JB         6(PC); \
-	CMPQ       pfRuns+112(FP), $1; \
-	JLE        6(PC); \
-	DECQ       pfRuns+112(FP); \
-	ADDQ       pfGap+120(FP), R14; \
-	ADDQ       pfStride+128(FP), R15; \
-	PREFETCHT1 (R14); \
-	ADDQ       $64, R14
 
 // NEXTK4 and NEXTK1 move on by four k steps and by one.
 #define NEXTK4 ADDQ $16, AX; ADDQ $16, R9; ADDQ $256, BX
