@@ -72,6 +72,25 @@ func Softmax(row []float32, scale float32) {
 	activeRows.softmax(row, scale)
 }
 
+// SoftmaxRows is Softmax on each of rows rows of n floats, ld floats apart (row i is
+// x[i·ld : i·ld+n]), with the same results; the selected variant may do several rows at once.
+func SoftmaxRows(x []float32, rows, n, ld int, scale float32) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if ld < n || len(x) < (rows-1)*ld+n {
+		panic(fmt.Sprintf("asm.SoftmaxRows: slice of %d floats too short for %d rows of %d, %d apart", len(x), rows, n, ld))
+	}
+	activeRows.softmaxRows(x, rows, n, ld, scale)
+}
+
+// softmaxRowsGeneric is SoftmaxRows with softmax for each row.
+func softmaxRowsGeneric(x []float32, rows, n, ld int, scale float32, softmax func([]float32, float32)) {
+	for i := range rows {
+		softmax(x[i*ld:i*ld+n], scale)
+	}
+}
+
 // softmaxGeneric is the reference Softmax; the exponential is Exp's.
 func softmaxGeneric(row []float32, scale float32) {
 	if len(row) == 0 {
@@ -99,17 +118,23 @@ func softmaxGeneric(row []float32, scale float32) {
 // runs the reference's.
 type rowKernels struct {
 	softmax     func(row []float32, scale float32)
+	softmaxRows func(x []float32, rows, n, ld int, scale float32)
 	layerNorm   func(dst, x, w, b []float32, eps float32) // all of len(x)
 	transpose16 func(dst, src []float32, ld, cols int)
 }
 
-var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, layerNorm: layerNormGeneric, transpose16: transpose16Generic}}
+var rowVariants = map[string]rowKernels{"generic": {softmax: softmaxGeneric, softmaxRows: softmaxRowsOf(softmaxGeneric), layerNorm: layerNormGeneric, transpose16: transpose16Generic}}
 
 // registerRows gives the variant called name its row kernels. Architecture files call it
 // while package variables are initialised, like register.
 func registerRows(name string, k rowKernels) bool {
 	rowVariants[name] = k
 	return true
+}
+
+// softmaxRowsOf is SoftmaxRows with softmax for each row.
+func softmaxRowsOf(softmax func([]float32, float32)) func(x []float32, rows, n, ld int, scale float32) {
+	return func(x []float32, rows, n, ld int, scale float32) { softmaxRowsGeneric(x, rows, n, ld, scale, softmax) }
 }
 
 // activeRows are the row kernels of the active variant, set by Use.

@@ -15,6 +15,14 @@ const rowMax = 1 << 16
 //go:noescape
 func softmaxAVX512(x *float32, n int, scale float32)
 
+// softmax2AVX512 is softmaxAVX512 on two rows at once, x and x + ld floats, with the same
+// bits. The rows of attention's scores are short (257 floats for a ViT at 224 px), and a
+// single row's chain of max, horizontal max, exponentials, horizontal sum and division left
+// the vector units idle for much of it.
+//
+//go:noescape
+func softmax2AVX512(x *float32, ld int, n int, scale float32)
+
 // softmaxAVX2 is softmaxAVX512 with AVX2 and FMA (Σ in 8 lanes).
 //
 //go:noescape
@@ -69,6 +77,7 @@ type rowVariant struct {
 	name        string
 	available   bool
 	softmax     func(x *float32, n int, scale float32)
+	softmax2    func(x *float32, ld int, n int, scale float32) // two rows at once, or nil
 	exp         func(x *float32, n int)
 	layerNorm   func(dst *float32, x *float32, w *float32, b *float32, n int, eps float32)
 	transpose16 func(dst, src []float32, ld, cols int)
@@ -76,7 +85,7 @@ type rowVariant struct {
 
 // amd64Rows registers the row kernels and drives their tests and benchmarks.
 var amd64Rows = []rowVariant{
-	{name: "avx512", available: cpu.X86.HasAVX512F, softmax: softmaxAVX512, exp: expAVX512, layerNorm: layerNormAVX512, transpose16: transpose16SliceAVX512},
+	{name: "avx512", available: cpu.X86.HasAVX512F, softmax: softmaxAVX512, softmax2: softmax2AVX512, exp: expAVX512, layerNorm: layerNormAVX512, transpose16: transpose16SliceAVX512},
 	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, softmax: softmaxAVX2, exp: expAVX2, layerNorm: layerNormAVX2, transpose16: transpose16Generic},
 }
 
@@ -84,7 +93,7 @@ var _ = registerAMD64Rows()
 
 func registerAMD64Rows() bool {
 	for _, v := range amd64Rows {
-		registerRows(v.name, rowKernels{softmax: v.softmaxSlice, layerNorm: v.layerNormSlice, transpose16: v.transpose16})
+		registerRows(v.name, rowKernels{softmax: v.softmaxSlice, softmaxRows: v.softmaxRows, layerNorm: v.layerNormSlice, transpose16: v.transpose16})
 	}
 	return true
 }
@@ -96,6 +105,21 @@ func (v rowVariant) softmaxSlice(row []float32, scale float32) {
 		return
 	}
 	v.softmax(&row[0], len(row), scale)
+}
+
+// softmaxRows is SoftmaxRows with v's kernels: two rows a call where it has a kernel for them.
+func (v rowVariant) softmaxRows(x []float32, rows, n, ld int, scale float32) {
+	if v.softmax2 == nil || n > rowMax {
+		softmaxRowsGeneric(x, rows, n, ld, scale, v.softmaxSlice)
+		return
+	}
+	i := 0
+	for ; i+2 <= rows; i += 2 {
+		v.softmax2(&x[i*ld], ld, n, scale)
+	}
+	if i < rows {
+		v.softmax(&x[i*ld], n, scale)
+	}
 }
 
 // layerNormSlice is LayerNorm with v's kernel; dst, w and b have len(x) floats.

@@ -232,6 +232,175 @@ scaleTail:
 	VZEROUPPER
 	RET
 
+// EXPR512 is EXP512 on z0 with its own scratch (z1 x clamped, then r; z2 n; z3 p) and mask
+// k: the same instructions, so the same bits.
+#define EXPR512(z0, z1, z2, z3, k) \
+	VMAXPS       z0, Z16, z1;  \
+	VMINPS       z1, Z17, z1;  \
+	VMULPS       Z18, z1, z2;  \
+	VRNDSCALEPS  $0, z2, z2;   \
+	VFNMADD231PS Z19, z2, z1;  \
+	VFNMADD231PS Z20, z2, z1;  \
+	VMOVAPS      Z21, z3;      \
+	VFMADD213PS  Z22, z1, z3;  \
+	VFMADD213PS  Z23, z1, z3;  \
+	VFMADD213PS  Z24, z1, z3;  \
+	VFMADD213PS  Z25, z1, z3;  \
+	VFMADD213PS  Z26, z1, z3;  \
+	VFMADD213PS  Z27, z1, z3;  \
+	VFMADD213PS  Z27, z1, z3;  \
+	VCMPPS       $0x15, Z28, z0, k; \
+	VSCALEFPS.Z  z2, z3, k, z0
+
+// HMAXR512 and HSUMR512 are HMAX512 and HSUM512 on z (its low lanes x, y) with scratch s
+// (xs, ys).
+#define HMAXR512(z, y, x, ys, xs) \
+	VEXTRACTF64X4 $1, z, ys; \
+	VMAXPS        ys, y, y; \
+	VEXTRACTF128  $1, y, xs; \
+	VMAXPS        xs, x, x; \
+	VPERMILPS     $0x4e, x, xs; \
+	VMAXPS        xs, x, x; \
+	VPERMILPS     $0xb1, x, xs; \
+	VMAXPS        xs, x, x
+
+#define HSUMR512(z, y, x, ys, xs) \
+	VEXTRACTF64X4 $1, z, ys; \
+	VADDPS        ys, y, y; \
+	VEXTRACTF128  $1, y, xs; \
+	VADDPS        xs, x, x; \
+	VPERMILPS     $0x4e, x, xs; \
+	VADDPS        xs, x, x; \
+	VPERMILPS     $0xb1, x, xs; \
+	VADDPS        xs, x, x
+
+// Register map of softmax2AVX512 (two rows in step, each as softmaxAVX512 has it, so that
+// the one's dependency chains, the horizontal max and sum above all, fill the other's gaps):
+//   DI, R8    the rows;  SI n;  BX n rounded down to 16;  AX index;  K1 tail lanes
+//   Z31       scale;  Z30, Z29 the rows' max, then its broadcast;  Z14, Z15 the rows' Σ
+//   Z4, Z5    row 1's max accumulators, scratch;  Z6, Z7 row 2's
+//   Z0-Z3     row 1's exponential (K2);  Z8-Z11 row 2's (K3);  Z16-Z28 the constants
+
+// func softmax2AVX512(x *float32, ld int, n int, scale float32)
+// Requires: AVX512F
+TEXT ·softmax2AVX512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), DI
+	MOVQ         ld+8(FP), R8
+	LEAQ         (DI)(R8*4), R8
+	MOVQ         n+16(FP), SI
+	VBROADCASTSS scale+24(FP), Z31
+	TAILMASK512
+	EXPCONST512
+
+	// m = max(scale·x) of each row, two accumulators each.
+	VBROADCASTSS C(NEGINF), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	XORQ         AX, AX
+	LEAQ         -16(BX), DX
+
+max32x2:
+	CMPQ   AX, DX
+	JGE    max16x2
+	VMULPS (DI)(AX*4), Z31, Z0
+	VMULPS 64(DI)(AX*4), Z31, Z1
+	VMULPS (R8)(AX*4), Z31, Z8
+	VMULPS 64(R8)(AX*4), Z31, Z9
+	VMAXPS Z0, Z4, Z4
+	VMAXPS Z1, Z5, Z5
+	VMAXPS Z8, Z6, Z6
+	VMAXPS Z9, Z7, Z7
+	ADDQ   $32, AX
+	JMP    max32x2
+
+max16x2:
+	CMPQ   AX, BX
+	JGE    maxTailx2
+	VMULPS (DI)(AX*4), Z31, Z0
+	VMULPS (R8)(AX*4), Z31, Z8
+	VMAXPS Z0, Z4, Z4
+	VMAXPS Z8, Z6, Z6
+	ADDQ   $16, AX
+
+maxTailx2:
+	VMULPS.Z (DI)(AX*4), Z31, K1, Z0
+	VMULPS.Z (R8)(AX*4), Z31, K1, Z8
+	VMAXPS   Z0, Z4, K1, Z4
+	VMAXPS   Z8, Z6, K1, Z6
+	VMAXPS   Z5, Z4, Z4
+	VMAXPS   Z7, Z6, Z6
+	HMAXR512(Z4, Y4, X4, Y5, X5)
+	HMAXR512(Z6, Y6, X6, Y7, X7)
+	VBROADCASTSS X4, Z30
+	VBROADCASTSS X6, Z29
+
+	// x = e^(scale·x - m), Σ += x.
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	XORQ   AX, AX
+
+exp16x2:
+	CMPQ    AX, BX
+	JGE     expTailx2
+	VMULPS  (DI)(AX*4), Z31, Z0
+	VMULPS  (R8)(AX*4), Z31, Z8
+	VSUBPS  Z30, Z0, Z0
+	VSUBPS  Z29, Z8, Z8
+	EXPR512(Z0, Z1, Z2, Z3, K2)
+	EXPR512(Z8, Z9, Z10, Z11, K3)
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z8, (R8)(AX*4)
+	VADDPS  Z0, Z14, Z14
+	VADDPS  Z8, Z15, Z15
+	ADDQ    $16, AX
+	JMP     exp16x2
+
+expTailx2:
+	KORTESTW K1, K1
+	JZ       sumx2
+	VMULPS.Z (DI)(AX*4), Z31, K1, Z0
+	VMULPS.Z (R8)(AX*4), Z31, K1, Z8
+	VSUBPS   Z30, Z0, Z0
+	VSUBPS   Z29, Z8, Z8
+	EXPR512(Z0, Z1, Z2, Z3, K2)
+	EXPR512(Z8, Z9, Z10, Z11, K3)
+	VMOVUPS  Z0, K1, (DI)(AX*4)
+	VMOVUPS  Z8, K1, (R8)(AX*4)
+	VADDPS   Z0, Z14, K1, Z14
+	VADDPS   Z8, Z15, K1, Z15
+
+sumx2:
+	HSUMR512(Z14, Y14, X14, Y5, X5)
+	HSUMR512(Z15, Y15, X15, Y7, X7)
+	VMOVSS       C(ONE), X5
+	VMOVSS       C(ONE), X7
+	VDIVSS       X14, X5, X5
+	VDIVSS       X15, X7, X7
+	VBROADCASTSS X5, Z14
+	VBROADCASTSS X7, Z15
+
+	// x *= 1/Σ.
+	XORQ AX, AX
+
+scale16x2:
+	CMPQ    AX, BX
+	JGE     scaleTailx2
+	VMULPS  (DI)(AX*4), Z14, Z0
+	VMULPS  (R8)(AX*4), Z15, Z8
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z8, (R8)(AX*4)
+	ADDQ    $16, AX
+	JMP     scale16x2
+
+scaleTailx2:
+	VMULPS.Z (DI)(AX*4), Z14, K1, Z0
+	VMULPS.Z (R8)(AX*4), Z15, K1, Z8
+	VMOVUPS  Z0, K1, (DI)(AX*4)
+	VMOVUPS  Z8, K1, (R8)(AX*4)
+	VZEROUPPER
+	RET
+
 // func expAVX512(x *float32, n int)
 // Requires: AVX512F
 TEXT ·expAVX512(SB), NOSPLIT, $0-16

@@ -221,6 +221,61 @@ func TestSoftmaxKernels(t *testing.T) {
 	}
 }
 
+// TestSoftmaxRows checks that each variant's SoftmaxRows gives, row by row, the bits of its
+// Softmax, for 1 to 5 rows (pairs and an odd last row) of rowLengths floats, rows apart by
+// n and more, rows of NaN, -Inf and equal floats among them, and touches nothing between or
+// after the rows.
+func TestSoftmaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const guard = 42
+	for _, v := range rowCases() {
+		if !v.available {
+			continue
+		}
+		rowsOf := rowVariants["generic"].softmaxRows
+		if v.name != "generic" {
+			rowsOf = rowVariants[v.name].softmaxRows
+		}
+		for _, n := range rowLengths[1:] {
+			for _, gap := range []int{0, 3, 16} {
+				ld := n + gap
+				for rows := 1; rows <= 5; rows++ {
+					x := make([]float32, rows*ld+PanelWidth)
+					for i := range x {
+						x[i] = guard
+					}
+					for i := range rows {
+						row := x[i*ld : i*ld+n]
+						for j := range row {
+							row[j] = 24 * float32(r.NormFloat64())
+						}
+						switch (i + n) % 7 {
+						case 3:
+							row[n/2] = float32(math.NaN())
+						case 4:
+							row[n-1] = float32(math.Inf(-1))
+						case 5:
+							for j := range row {
+								row[j] = 3.5
+							}
+						}
+					}
+					want := append([]float32(nil), x...)
+					for i := range rows {
+						v.softmax(want[i*ld:i*ld+n], 0.125)
+					}
+					rowsOf(x, rows, n, ld, 0.125)
+					for i := range x {
+						if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s: %d rows of %d, %d apart: float %d = %g, want %g (its Softmax's, or untouched)", v.name, rows, n, ld, i, x[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // layerNorm64 is LayerNorm in float64.
 func layerNorm64(x, w, b []float32, eps float64) []float64 {
 	var mean, sq float64
@@ -312,6 +367,14 @@ func TestRowDispatch(t *testing.T) {
 		s1, s2 := append([]float32(nil), x...), append([]float32(nil), x...)
 		Softmax(s1, 0.125)
 		k.softmax(s2, 0.125)
+		r1, r2 := append([]float32(nil), x...), append([]float32(nil), x...)
+		SoftmaxRows(r1, 3, 385, 385, 0.125)
+		k.softmaxRows(r2, 3, 385, 385, 0.125)
+		for i := range r1 {
+			if r1[i] != r2[i] {
+				t.Fatalf("%s: SoftmaxRows is not the variant's at %d", name, i)
+			}
+		}
 		l1, l2 := make([]float32, len(x)), make([]float32, len(x))
 		LayerNorm(l1, x, w, b, 1e-6)
 		k.layerNorm(l2, x, w, b, 1e-6)
@@ -353,6 +416,35 @@ func BenchmarkSoftmax(b *testing.B) {
 					Softmax(x, 0.125) // probabilities in, probabilities out
 				}
 				b.ReportMetric(4*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
+
+// BenchmarkSoftmaxRows runs a block of attention scores of ViT/14 at 224 px (72 queries ×
+// 257 tokens) with each variant, through SoftmaxRows and through Softmax row by row; GB/s
+// counts the block once.
+func BenchmarkSoftmaxRows(b *testing.B) {
+	defer func() { _ = Use(startupKernel) }()
+	r := rand.New(rand.NewPCG(23, 24))
+	const rows, n = 72, 257
+	x := randSlice(r, rows*n)
+	for _, name := range Names() {
+		for _, how := range []string{"rows", "each"} {
+			b.Run(fmt.Sprintf("%s/%s", name, how), func(b *testing.B) {
+				if err := Use(name); err != nil {
+					b.Skip(err)
+				}
+				for b.Loop() {
+					if how == "rows" {
+						SoftmaxRows(x, rows, n, n, 0.125)
+						continue
+					}
+					for i := range rows {
+						Softmax(x[i*n:(i+1)*n], 0.125)
+					}
+				}
+				b.ReportMetric(4*float64(rows*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 		}
 	}

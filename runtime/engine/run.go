@@ -336,9 +336,7 @@ func (r *Run) attend(dst, qkv, keys, values []float32, worker, bh, qb int, last 
 	asm.Sgemm(rows, t, hd, q, 3*d, keys, scores, t, nil, asm.Store)
 	start = r.lap(worker, partScores, start)
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	for i := 0; i < rows; i++ {
-		asm.Softmax(scores[i*t:(i+1)*t], scale)
-	}
+	asm.SoftmaxRows(scores, rows, t, t, scale)
 	if last && i0 == 0 {
 		copy(r.LastAttention[bh*t:(bh+1)*t], scores[:t])
 	}
