@@ -45,6 +45,52 @@ func Sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int,
 	active.sgemm(m, n, k, a, lda, b, c, ldc, bias, epi)
 }
 
+// Fetch is memory that SgemmFetch brings into L2 while it computes, for a step that reads
+// it next: Runs runs of Lines cache lines (64 bytes, 16 floats) each, run r from Base[r·Stride]
+// on. Done counts the lines already fetched; each SgemmFetch goes on from there and adds the
+// lines it fetched, so that consecutive products can share out one Fetch.
+type Fetch struct {
+	Base                []float32
+	Runs, Lines, Stride int
+	Done                int
+}
+
+// left is the number of lines not yet fetched.
+func (f *Fetch) left() int { return max(0, f.Runs*f.Lines-f.Done) }
+
+// take hands the next lines, up to slots of them, to a kernel that fetches one line a slot:
+// where it starts (Base[off]), the lines left in that run, the runs it touches (0: none), and
+// in bytes the gap from the end of a run to the next and the runs' stride. It counts them done.
+func (f *Fetch) take(slots int) (off, lines, runs, gap, stride int) {
+	n := min(slots, f.left())
+	if n <= 0 {
+		return 0, 0, 0, 0, 0
+	}
+	r, l := f.Done/f.Lines, f.Done%f.Lines
+	f.Done += n
+	return r*f.Stride + l*PanelWidth, f.Lines - l, (l + n + f.Lines - 1) / f.Lines, 4*f.Stride - 64*f.Lines, 4 * f.Stride
+}
+
+// SgemmFetch is Sgemm that also fetches some of f's lines into L2 (prefetches: the result is
+// Sgemm's), as many as its kernel's loops have room for, one every few k steps; a variant
+// without such kernels fetches none.
+func SgemmFetch(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch) {
+	if f != nil && (f.Lines <= 0 || f.Stride < 0 || len(f.Base) < (f.Runs-1)*f.Stride+f.Lines*PanelWidth) {
+		panic(fmt.Sprintf("asm.SgemmFetch: %d floats do not hold %d runs of %d lines, %d floats apart", len(f.Base), f.Runs, f.Lines, f.Stride))
+	}
+	if f == nil || f.left() == 0 || active.sgemmFetch == nil {
+		Sgemm(m, n, k, a, lda, b, c, ldc, bias, epi)
+		return
+	}
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n || len(b) < ((n+PanelWidth-1)/PanelWidth)*k*PanelWidth || (bias != nil && len(bias) < n) {
+		panic(fmt.Sprintf("asm.SgemmFetch: slices too short for m=%d n=%d k=%d lda=%d ldc=%d", m, n, k, lda, ldc))
+	}
+	active.sgemmFetch(m, n, k, a, lda, b, c, ldc, bias, epi, f)
+}
+
 // Variant is one implementation of the kernels.
 type Variant struct {
 	Name      string // e.g. "generic", "avx2", "avx512", "neon"
@@ -52,6 +98,8 @@ type Variant struct {
 	TileRows  int    // rows × columns of the kernel's register tile: the engine splits the
 	TileCols  int    // work at multiples of it (0: any)
 	sgemm     func(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue)
+	// sgemmFetch is sgemm that fetches lines of f (nil: the variant fetches nothing).
+	sgemmFetch func(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch)
 }
 
 var (

@@ -94,6 +94,13 @@ func newBlocked(mr, tilePanels int, kernel microKernel, lastMask bool, gelu func
 }
 
 func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
+	bl.sgemmFetch(m, n, k, a, lda, b, c, ldc, bias, epi, nil)
+}
+
+// sgemmFetch is sgemm that, given f, fetches f's lines rather than the next block of B: a
+// product whose B is small and already in cache, such as attention's, has no next block to
+// fetch, and the kernels' slots for it can bring in what the next step reads.
+func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, fetch *Fetch) {
 	if k == 0 {
 		sgemmGeneric(m, n, k, a, lda, b, c, ldc, bias, epi)
 		return
@@ -155,7 +162,10 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 					nextK0 = k0 + kc
 					nextP0, nextEnd = split.block(0)
 				}
-				pf := bl.prefetchPlan(nextK0, nextP0, nextEnd, k, kc, np, kb, full/bl.mr)
+				var pf prefetch
+				if fetch == nil {
+					pf = bl.prefetchPlan(nextK0, nextP0, nextEnd, k, kc, np, kb, full/bl.mr)
+				}
 				for ir := 0; ir < mb; ir += bl.mr {
 					rows := min(bl.mr, mb-ir)
 					c0 := (i0+ir)*ldc + p0*PanelWidth
@@ -171,11 +181,24 @@ func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []flo
 					// The last tiles of this block fetch the next block of B into L2.
 					var pfAt *float32
 					p, line, runs := pf.at(ir / bl.mr)
+					pfLines, pfGap, pfStride := pf.lines-line, 4*k*PanelWidth-64*pf.lines, 4*k*PanelWidth
 					if runs > 0 {
 						pfAt = &b[(p*k+nextK0+line)*PanelWidth]
 					}
+					if fetch != nil {
+						pfAt = nil
+						slots := 0
+						if rows == bl.mr {
+							slots = bl.slots(np, kb)
+						}
+						var off int
+						off, pfLines, runs, pfGap, pfStride = fetch.take(slots)
+						if runs > 0 {
+							pfAt = &fetch.Base[off]
+						}
+					}
 					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f,
-						pfAt, pf.lines-line, runs, 4*k*PanelWidth-64*pf.lines, 4*k*PanelWidth)
+						pfAt, pfLines, runs, pfGap, pfStride)
 					if gelu {
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])
@@ -298,11 +321,7 @@ func (bl *blocked) prefetchPlan(k0, p0, end, k, kc, np, kb, wholeTiles int) pref
 		return prefetch{}
 	}
 	lines := min(kc, k-k0)
-	groups := np / bl.tp // the tiles' groups of panels that fetch (the AVX-512 kernel runs 3 + 1 as 2 + 2)
-	if bl.tp == 3 && np%3 == 1 {
-		groups = max(0, np-4) / 3
-	}
-	slots := groups * (kb / 4) // lines one tile can fetch
+	slots := bl.slots(np, kb) // lines one tile can fetch
 	if slots <= 0 {
 		return prefetch{}
 	}
@@ -314,6 +333,17 @@ func (bl *blocked) prefetchPlan(k0, p0, end, k, kc, np, kb, wholeTiles int) pref
 	}
 	first := max(0, wholeTiles-tiles)
 	return prefetch{first: first, slots: slots, p0: p0, end: end, lines: lines}
+}
+
+// slots is the number of lines a whole tile of np panels and kb k steps fetches into L2: one
+// every four k steps of each of its groups of tp panels (the AVX-512 kernel runs 3 + 1 panels
+// as 2 + 2, and its tiles of two fetch nothing).
+func (bl *blocked) slots(np, kb int) int {
+	groups := np / bl.tp
+	if bl.tp == 3 && np%3 == 1 {
+		groups = max(0, np-4) / 3
+	}
+	return groups * (kb / 4)
 }
 
 // packTail copies rows × kb floats of a (row stride lda) to dst with row stride ld, and
@@ -354,7 +384,8 @@ var _ = registerAMD64()
 
 func registerAMD64() bool {
 	for _, v := range amd64Variants {
-		register(&Variant{Name: v.name, Available: v.available, TileRows: v.mr, TileCols: v.tilePanels * PanelWidth, sgemm: v.blocked().sgemm})
+		bl := v.blocked()
+		register(&Variant{Name: v.name, Available: v.available, TileRows: v.mr, TileCols: v.tilePanels * PanelWidth, sgemm: bl.sgemm, sgemmFetch: bl.sgemmFetch})
 	}
 	return true
 }

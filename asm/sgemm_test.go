@@ -254,3 +254,82 @@ func TestPeakGFLOPS(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchTake runs Fetch.take's hand-outs through the kernels' rule (one line a slot; at the
+// end of a run, on by the gap to the next while runs are left) and checks that the lines come
+// out in order, each once, up to the slots given or the lines there are.
+func TestFetchTake(t *testing.T) {
+	for _, c := range []struct{ runs, lines, stride int }{{257, 4, 2304}, {3, 1, 16}, {5, 7, 200}, {1, 3, 0}} {
+		for _, slots := range []int{0, 1, 3, 4, 5, 96, 1000} {
+			f := &Fetch{Runs: c.runs, Lines: c.lines, Stride: c.stride}
+			want := 0 // the next line, counted over the runs
+			for range 2*c.runs*c.lines/max(1, slots) + 2 {
+				off, lines, runs, gap, stride := f.take(slots)
+				if runs == 0 {
+					if want != c.runs*c.lines && slots > 0 {
+						t.Fatalf("%+v slots %d: stops at line %d", c, slots, want)
+					}
+					continue
+				}
+				at, end := 4*off, 4*off+64*lines // bytes, as R14 and R15
+				for range slots {
+					if at >= end {
+						if runs <= 1 {
+							break
+						}
+						runs--
+						at, end = at+gap, end+stride
+					}
+					r, l := want/c.lines, want%c.lines
+					if want >= c.runs*c.lines || at != 4*(r*c.stride+l*PanelWidth) {
+						t.Fatalf("%+v slots %d: fetches byte %d as line %d", c, slots, at, want)
+					}
+					at += 64
+					want++
+				}
+				if want != f.Done {
+					t.Fatalf("%+v slots %d: %d lines fetched, Done %d", c, slots, want, f.Done)
+				}
+			}
+			if slots > 0 && f.Done != c.runs*c.lines {
+				t.Fatalf("%+v slots %d: Done %d of %d", c, slots, f.Done, c.runs*c.lines)
+			}
+		}
+	}
+}
+
+// TestSgemmFetch checks that SgemmFetch gives Sgemm's bits with every variant, counts what it
+// fetched (some lines where the variant fetches, none where it does not), and refuses a Fetch
+// whose runs lie past its Base.
+func TestSgemmFetch(t *testing.T) {
+	defer func() { _ = Use(startupKernel) }()
+	r := rand.New(rand.NewPCG(25, 26))
+	src := randSlice(r, 300*256)
+	for _, name := range Available() {
+		if err := Use(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []struct{ m, n, k int }{{72, 257, 64}, {41, 257, 64}, {8, 48, 9}, {37, 100, 512}, {3, 16, 5}} {
+			a, w := randSlice(r, s.m*s.k), pack(randSlice(r, s.n*s.k), s.n, s.k)
+			c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+			f := &Fetch{Base: src, Runs: 257, Lines: 4, Stride: 256}
+			Sgemm(s.m, s.n, s.k, a, s.k, w, c1, s.n, nil, Store)
+			SgemmFetch(s.m, s.n, s.k, a, s.k, w, c2, s.n, nil, Store, f)
+			for i := range c1 {
+				if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("%s %+v: element %d = %g, Sgemm %g", name, s, i, c2[i], c1[i])
+				}
+			}
+			if f.Done < 0 || f.Done > 257*4 || (variants[name].sgemmFetch == nil) != (f.Done == 0) && s.m >= 8 && s.k >= 64 {
+				t.Fatalf("%s %+v: Done %d", name, s, f.Done)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("SgemmFetch took a Fetch past its Base")
+		}
+	}()
+	a, w, c := make([]float32, 64*8), make([]float32, 64*48), make([]float32, 8*48)
+	SgemmFetch(8, 48, 64, a, 64, w, c, 48, nil, Store, &Fetch{Base: make([]float32, 100), Runs: 2, Lines: 4, Stride: 64})
+}

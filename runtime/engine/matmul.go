@@ -213,7 +213,7 @@ type helperJob interface{ help() }
 type parallelJob struct {
 	n       int
 	fn      func(worker, task int)
-	next    atomic.Int64 // the next task to take
+	ends    atomic.Int64 // the tasks not yet taken: [low 32 bits, high 32 bits)
 	workers atomic.Int64 // the next worker id to hand out; the caller is 0
 	handoff
 }
@@ -228,16 +228,37 @@ func (j *parallelJob) help() {
 
 func (j *parallelJob) work(worker int) {
 	for {
-		t := int(j.next.Add(1) - 1)
-		if t >= j.n {
+		t := j.take(worker > 0)
+		if t < 0 {
 			return
 		}
 		j.fn(worker, t)
 	}
 }
 
+// take takes the first task left, or with last the last one; -1 when none is left. The caller
+// goes through the tasks in order and the helpers back from the end, so that each can tell
+// which task it will most likely take next (Attention fetches that head's keys and values).
+func (j *parallelJob) take(last bool) int {
+	for {
+		v := j.ends.Load()
+		lo, hi := v&0xffffffff, v>>32
+		if lo >= hi {
+			return -1
+		}
+		nv, t := hi<<32|(lo+1), lo
+		if last {
+			nv, t = (hi-1)<<32|lo, hi-1
+		}
+		if j.ends.CompareAndSwap(v, nv) {
+			return int(t)
+		}
+	}
+}
+
 // runParallel runs fn(worker, task) for every task in [0, n) on the calling goroutine (worker
-// 0) and w-1 of the long-lived helpers that MatMul uses (workers 1..w-1).
+// 0) and w-1 of the long-lived helpers that MatMul uses (workers 1..w-1); the caller takes
+// the tasks from the first up, the helpers from the last down (see take).
 func runParallel(n, w int, fn func(worker, task int)) {
 	var j *parallelJob
 	select {
@@ -246,7 +267,7 @@ func runParallel(n, w int, fn func(worker, task int)) {
 		j = new(parallelJob)
 	}
 	j.n, j.fn = n, fn
-	j.next.Store(0)
+	j.ends.Store(int64(n) << 32)
 	j.workers.Store(0)
 	helpers := w - 1
 	startHelpers(helpers)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vitc-dev/vitc/asm"
 )
@@ -186,5 +187,43 @@ func TestParallel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParallelOrder checks the order in which parallel hands out tasks: the caller (worker
+// 0) in increasing order from the first, the helpers in decreasing order from the last (so
+// that Attention can tell which head a worker takes next), and each task once.
+func TestParallelOrder(t *testing.T) {
+	var j parallelJob
+	j.ends.Store(5 << 32)
+	var got []int
+	for i := 0; ; i++ {
+		task := j.take(i%2 == 1)
+		if task < 0 {
+			break
+		}
+		got = append(got, task)
+	}
+	if fmt.Sprint(got) != "[0 4 1 3 2]" {
+		t.Fatalf("take alternating front and back: %v, want [0 4 1 3 2]", got)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	const n = 200
+	seen := make([][]int, 3)
+	parallel(n, func(worker, task int) {
+		seen[worker] = append(seen[worker], task)
+		time.Sleep(10 * time.Microsecond)
+	})
+	count := 0
+	for w, tasks := range seen {
+		count += len(tasks)
+		for i := 1; i < len(tasks); i++ {
+			if (w == 0) != (tasks[i] > tasks[i-1]) {
+				t.Fatalf("worker %d took %v", w, tasks)
+			}
+		}
+	}
+	if count != n || len(seen[0]) == 0 || seen[0][0] != 0 {
+		t.Fatalf("tasks %d of %d, the caller's %v", count, n, seen[0])
 	}
 }
