@@ -17,8 +17,8 @@ import (
 // in the last panel only the columns whose bit is set in lastMask (a 16-bit mask, low bits
 // first) are read from bias and c or written. a must hold 8 rows of kc floats at stride lda
 // (rows ≥ rows are read too and must be finite); bias may be nil. kc ≥ 0. With flags&2
-// (flagPrefetchB) it also prefetches, while reading each tile's panels, the next tile's (even
-// past the last panel: a prefetch does not fault); the result is the same. It also fetches
+// (flagPrefetchB) its tiles of three panels also prefetch their panels into L1 32 k steps
+// ahead of their use (even past kc: a prefetch does not fault); the result is the same. It also fetches
 // into L2 (for the next block of B), one line every four k steps of its tiles of three panels,
 // lines of 64 bytes from pf on up to pfLines of them, then pfRuns - 1 more runs: each starts
 // pfGap bytes after the end of the one before and ends pfStride bytes after it (runs of
@@ -41,7 +41,7 @@ func sgemm6x16AVX2(a *float32, lda int, b *float32, c *float32, kc int, panels i
 type microKernel func(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, last int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
 
 // flagAccumulate makes a kernel add its result to c; flagPrefetchB makes sgemm8x48AVX512
-// prefetch each next tile's panels of B (the AVX2 kernel ignores it).
+// prefetch its panels of B into L1 ahead of their use (the AVX2 kernel ignores it).
 const (
 	flagAccumulate = 1
 	flagPrefetchB  = 2
