@@ -13,19 +13,20 @@ import (
 //	c[r*ldc + 16p + j] += a·b + bias[16p+j]        (flags&1 == 1)
 //	a·b = Σ_{kk<kc} a[r*lda + kk] · b[p*pstride + 16kk + j]
 //
-// for rows r < rows (1 ≤ rows ≤ 8), panels p < panels (≥ 0) and columns j < 16, except that
-// in the last panel only the columns whose bit is set in lastMask (a 16-bit mask, low bits
-// first) are read from bias and c or written. a must hold 8 rows of kc floats at stride lda
-// (rows ≥ rows are read too and must be finite); bias may be nil. kc ≥ 0. With flags&2
-// (flagPrefetchB) its tiles of three panels also prefetch their panels into L1 32 k steps
-// ahead of their use (even past kc: a prefetch does not fault); the result is the same. It also fetches
-// into L2 (for the next block of B), one line every four k steps of its tiles of three panels,
-// lines of 64 bytes from pf on up to pfLines of them, then pfRuns - 1 more runs: each starts
-// pfGap bytes after the end of the one before and ends pfStride bytes after it (runs of
-// pfStride = the panel stride apart, of pfStride - pfGap bytes but for the first); pf may be
-// nil when pfLines or pfRuns is 0. No alignment is required. Go assembly
-// is not preemptible: the driver gives one call at most 8 rows × nc panels × kc, about 10⁶
-// multiply-adds (8 × 336 columns × 384 on a 2 MiB L2), some 5 µs.
+// for rows r < rows (1 ≤ rows ≤ 8, or 9 where panels ≠ 1), panels p < panels (≥ 0) and
+// columns j < 16, except that in the last panel only the columns whose bit is set in
+// lastMask (a 16-bit mask, low bits first) are read from bias and c or written. a must hold
+// max(8, rows) rows of kc floats at stride lda (rows ≥ rows are read too and must be
+// finite); bias may be nil. kc ≥ 0. With flags&2 (flagPrefetchB) its tiles of three panels
+// also prefetch their panels into L1 32 k steps ahead of their use (even past kc: a prefetch
+// does not fault); the result is the same. It also fetches into L2 (for the next block of
+// B), one line every four k steps of its tiles of three panels, lines of 64 bytes from pf on
+// up to pfLines of them, then pfRuns - 1 more runs: each starts pfGap bytes after the end of
+// the one before and ends pfStride bytes after it (runs of pfStride = the panel stride apart,
+// of pfStride - pfGap bytes but for the first); pf may be nil when pfLines or pfRuns is 0.
+// No alignment is required. Go assembly is not preemptible: the driver gives one call at
+// most 9 rows × nc panels × kc, about 10⁶ multiply-adds (9 × 336 columns × 384 on a 2 MiB
+// L2), some 5 µs.
 //
 //go:noescape
 func sgemm8x48AVX512(a *float32, lda int, b *float32, c *float32, kc int, panels int, pstride int, ldc int, rows int, lastMask int, bias *float32, flags int, pf *float32, pfLines int, pfRuns int, pfGap int, pfStride int)
@@ -62,6 +63,7 @@ type blocked struct {
 	kc, mc, nc int // k block, rows per block of A (a multiple of mr), panels per B block (at most)
 	mcWhole    int // up to this many rows (a multiple of mr) are one block
 	kernel     microKernel
+	nine       bool              // kernel takes a tile of mr + 1 rows of two or more panels
 	lastMask   bool              // kernel takes the last panel's columns as a bit mask
 	gelu       func(x []float32) // the GELU epilogue, in place
 	tails      chan []float32    // free buffers of mr×tailStride floats for a short tile
@@ -134,6 +136,9 @@ func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c 
 		for i0 := 0; i0 < m; i0 += mc {
 			mb := min(mc, m-i0)
 			full := mb / bl.mr * bl.mr // rows in whole tiles
+			// A last row alone rides on the last whole tile, where the kernel takes nine rows
+			// (but for a block of one panel, which reads it from tail).
+			nine := bl.nine && mb > bl.mr && mb-full == 1
 			if full < mb {
 				packTail(tail, bl.tailStride(), a[(i0+full)*lda+k0:], lda, mb-full, kb, bl.mr)
 			}
@@ -168,6 +173,9 @@ func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c 
 				}
 				for ir := 0; ir < mb; ir += bl.mr {
 					rows := min(bl.mr, mb-ir)
+					if nine && np > 1 && mb-ir == bl.mr+1 {
+						rows = bl.mr + 1
+					}
 					c0 := (i0+ir)*ldc + p0*PanelWidth
 					f := flags
 					if ir == 0 {
@@ -203,6 +211,9 @@ func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c 
 						for r := 0; r < rows; r++ {
 							bl.gelu(c[c0+r*ldc : c0+r*ldc+cols])
 						}
+					}
+					if rows > bl.mr {
+						break
 					}
 				}
 			}
@@ -364,18 +375,21 @@ type amd64Variant struct {
 	mr         int // rows of a tile
 	tilePanels int // panels of a tile
 	kernel     microKernel
+	nine       bool // the kernel also takes tiles of mr + 1 rows (of two or more panels)
 	lastMask   bool
 	gelu       func([]float32)
 }
 
 // amd64Variants registers the variants (registerAMD64) and drives their tests.
 var amd64Variants = []amd64Variant{
-	{name: "avx512", available: cpu.X86.HasAVX512F, mr: 8, tilePanels: 3, kernel: sgemm8x48AVX512, lastMask: true, gelu: geluSliceAVX512},
+	{name: "avx512", available: cpu.X86.HasAVX512F, mr: 8, tilePanels: 3, kernel: sgemm8x48AVX512, nine: true, lastMask: true, gelu: geluSliceAVX512},
 	{name: "avx2", available: cpu.X86.HasAVX2 && cpu.X86.HasFMA, mr: 6, tilePanels: 1, kernel: sgemm6x16AVX2, gelu: geluSliceAVX2},
 }
 
 func (v amd64Variant) blocked() *blocked {
-	return newBlocked(v.mr, v.tilePanels, v.kernel, v.lastMask, v.gelu)
+	bl := newBlocked(v.mr, v.tilePanels, v.kernel, v.lastMask, v.gelu)
+	bl.nine = v.nine
+	return bl
 }
 
 // The variants are registered while the package's variables are initialised, before init

@@ -83,6 +83,35 @@
 	ROW3(AROW0(aoff), Z27, Z0, Z1, Z2); \
 	ROW3(AROW1(aoff), Z28, Z3, Z4, Z5)
 
+// AROW8 is row 8 of a tile of nine rows (see KSTEP9).
+#define AROW8(off) off(R9)(R10*4)
+
+// ROW3N is ROW3 with the row of B in Z27-Z29.
+#define ROW3N(addr, za, x, y, z) \
+	VBROADCASTSS addr, za; \
+	VFMADD231PS  Z27, za, x; \
+	VFMADD231PS  Z28, za, y; \
+	VFMADD231PS  Z29, za, z
+
+// KSTEP9 is KSTEP3 for a tile of nine rows, the ninth in Z24-Z26: a product of 8t + 1 rows
+// (the 257 tokens of a ViT at batch 1) runs its last nine rows as one tile rather than a
+// tile of eight and one of a single row, which read the whole block of B from L2 for a row
+// (timing each kernel call, scratch: 0.39 of an 8-row tile's time). Nine rows take 27 of the
+// 32 registers, B three, and the broadcasts the last two.
+#define KSTEP9(aoff, boff) \
+	VMOVUPS boff(BX), Z27; \
+	VMOVUPS boff(BX)(CX*1), Z28; \
+	VMOVUPS boff(BX)(CX*2), Z29; \
+	ROW3N(AROW0(aoff), Z30, Z0, Z1, Z2); \
+	ROW3N(AROW1(aoff), Z31, Z3, Z4, Z5); \
+	ROW3N(AROW2(aoff), Z30, Z6, Z7, Z8); \
+	ROW3N(AROW3(aoff), Z31, Z9, Z10, Z11); \
+	ROW3N(AROW4(aoff), Z30, Z12, Z13, Z14); \
+	ROW3N(AROW5(aoff), Z31, Z15, Z16, Z17); \
+	ROW3N(AROW6(aoff), Z30, Z18, Z19, Z20); \
+	ROW3N(AROW7(aoff), Z31, Z21, Z22, Z23); \
+	ROW3N(AROW8(aoff), Z30, Z24, Z25, Z26)
+
 // ROW2, KSTEP2: the same for a tile of two panels.
 #define ROW2(addr, za, x, y) \
 	VBROADCASTSS addr, za; \
@@ -100,6 +129,11 @@
 	ROW2(AROW5(aoff), Z27, Z10, Z11); \
 	ROW2(AROW6(aoff), Z28, Z12, Z13); \
 	ROW2(AROW7(aoff), Z29, Z14, Z15)
+
+// KSTEP2R9 is KSTEP2 for a tile of nine rows, the ninth in Z16, Z17.
+#define KSTEP2R9(aoff, boff) \
+	KSTEP2(aoff, boff); \
+	ROW2(AROW8(aoff), Z30, Z16, Z17)
 
 // ROW1, KSTEP1: the same for a tile of one panel.
 #define ROW1(addr, za, x) \
@@ -241,6 +275,8 @@ triple:
 
 triplestart:
 	START
+	CMPQ  rows+64(FP), $9
+	JEQ   triple9
 	CMPQ  rows+64(FP), $4
 	JLE   triplefew
 	SHRQ  $2, DX                 // DX = kc/4
@@ -325,6 +361,64 @@ triple4tailloop:
 	JNZ   triple4tailloop
 	JMP   triplestore
 
+triple9:
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	SHRQ   $2, DX
+	JZ     triple9tail
+
+triple9loop:
+	KSTEP9(0, 0)
+	KSTEP9(4, 64)
+	KSTEP9(8, 128)
+	KSTEP9(12, 192)
+	NEXTK4
+	PREFETCHL2
+	DECQ  DX
+	JNZ   triple9loop
+
+triple9tail:
+	MOVQ  kc+32(FP), DX
+	ANDQ  $3, DX
+	JZ    triple9row8
+
+triple9tailloop:
+	KSTEP9(0, 0)
+	NEXTK1
+	DECQ  DX
+	JNZ   triple9tailloop
+
+triple9row8:
+	// Row 8 first, with the bias in Z27-Z29 (the bias pointer moves on in triplestore), so
+	// that rows 0-7 are then stored as an eight-row tile's.
+	VPXORD    Z27, Z27, Z27
+	VPXORD    Z28, Z28, Z28
+	VPXORD    Z29, Z29, Z29
+	MOVQ      bias+80(FP), R13
+	TESTQ     R13, R13
+	JZ        triple9nobias
+	VMOVUPS.Z (R13), K1, Z27
+	VMOVUPS.Z 64(R13), K2, Z28
+	VMOVUPS.Z 128(R13), K3, Z29
+
+triple9nobias:
+	LEAQ      (SI)(DI*8), R13    // R13 = c's row 8
+	TESTQ     $1, flags+88(FP)
+	JZ        triple9store
+	VADDPS.Z  (R13), Z24, K1, Z24
+	VADDPS.Z  64(R13), Z25, K2, Z25
+	VADDPS.Z  128(R13), Z26, K3, Z26
+
+triple9store:
+	VADDPS    Z27, Z24, Z24
+	VADDPS    Z28, Z25, Z25
+	VADDPS    Z29, Z26, Z26
+	VMOVUPS   Z24, K1, (R13)
+	VMOVUPS   Z25, K2, 64(R13)
+	VMOVUPS   Z26, K3, 128(R13)
+	JMP       triplestore
+
 triple2:
 	SHRQ  $2, DX
 	JZ    triple2tail
@@ -390,6 +484,8 @@ pair:
 
 pairstart:
 	START
+	CMPQ  rows+64(FP), $9
+	JEQ   pair9
 	SHRQ  $2, DX
 	JZ    pairtail
 
@@ -412,6 +508,31 @@ pairtailloop:
 	NEXTK1
 	DECQ  DX
 	JNZ   pairtailloop
+	JMP   pairstore
+
+pair9:
+	SHRQ  $2, DX
+	JZ    pair9tail
+
+pair9loop:
+	KSTEP2R9(0, 0)
+	KSTEP2R9(4, 64)
+	KSTEP2R9(8, 128)
+	KSTEP2R9(12, 192)
+	NEXTK4
+	DECQ  DX
+	JNZ   pair9loop
+
+pair9tail:
+	MOVQ  kc+32(FP), DX
+	ANDQ  $3, DX
+	JZ    pairstore
+
+pair9tailloop:
+	KSTEP2R9(0, 0)
+	NEXTK1
+	DECQ  DX
+	JNZ   pair9tailloop
 
 pairstore:
 	BIAS(128)
@@ -425,6 +546,7 @@ pairstore:
 	STORE2(Z10, Z11, pairnext)
 	STORE2(Z12, Z13, pairnext)
 	STORE2(Z14, Z15, pairnext)
+	STORE2(Z16, Z17, pairnext)   // row 8 of a tile of nine
 	JMP   pairnext
 
 pairacc:
@@ -436,6 +558,7 @@ pairacc:
 	ACC2(Z10, Z11, pairnext)
 	ACC2(Z12, Z13, pairnext)
 	ACC2(Z14, Z15, pairnext)
+	ACC2(Z16, Z17, pairnext)
 
 pairnext:
 	ADDQ  $128, SI               // c += 32 columns
