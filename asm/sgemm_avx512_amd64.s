@@ -31,6 +31,8 @@
 //             two panels use Z0-Z15 (row r in Z(2r), Z(2r+1)), of one panel Z0-Z7
 //   Z24-Z26   one row of B; the bias in the store phase
 //   Z27-Z31   a[r][k] broadcast; c in the store phase
+//   (tiles of nine rows: row 8 in Z24-Z26, B in Z27-Z29, broadcasts in Z30-Z31; of nine
+//   rows and two panels: row 8 in Z16, Z17)
 //   K1-K3     column masks of the tile's panels (all ones but in the last panel)
 // The bias pointer lives in its argument slot and moves on by one tile each time it is used.
 
