@@ -16,17 +16,18 @@ import (
 // helpers take in turn; each task is one asm.Sgemm, which blocks for the caches itself. After
 // the first call for a shape nothing is allocated.
 func MatMul(dst, src, w, bias []float32, rows, n, k int, epi asm.Epilogue) {
-	matmul(dst, src, w, nil, bias, rows, n, k, epi, nil)
+	matmul(dst, src, w, nil, bias, rows, n, k, k, n, epi, nil)
 }
 
 // MatMulLowp is MatMul with the weights in a low precision (bfloat16 or int8): the same
 // split, each task one asm.GemmBF16 or asm.GemmInt8.
 func MatMulLowp(dst, src []float32, w *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue) {
-	matmul(dst, src, nil, w, bias, rows, n, k, epi, nil)
+	matmul(dst, src, nil, w, bias, rows, n, k, k, n, epi, nil)
 }
 
-// matmul is MatMul or MatMulLowp; with busy non-nil, each task adds its time (ns) to it.
-func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k int, epi asm.Epilogue, busy *atomic.Int64) {
+// matmul is MatMul or MatMulLowp with src's rows lda floats apart and dst's ldc; with busy
+// non-nil, each task adds its time (ns) to it.
+func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k, lda, ldc int, epi asm.Epilogue, busy *atomic.Int64) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
@@ -39,7 +40,7 @@ func matmul(dst, src, w []float32, lw *LowpMatrix, bias []float32, rows, n, k in
 		j = new(matmulJob)
 	}
 	j.dst, j.src, j.w, j.lw, j.bias = dst, src, w, lw, bias
-	j.rows, j.n, j.k, j.epi, j.grid, j.busy = rows, n, k, epi, g, busy
+	j.rows, j.n, j.k, j.lda, j.ldc, j.epi, j.grid, j.busy = rows, n, k, lda, ldc, epi, g, busy
 	j.next.Store(0)
 	helpers := min(workers, g.tasks()) - 1
 	if helpers > 0 {
@@ -141,6 +142,7 @@ type matmulJob struct {
 	dst, src, w, bias []float32
 	lw                *LowpMatrix // the weights when they are not float32 (w is nil)
 	rows, n, k        int
+	lda, ldc          int // the row strides of src and dst
 	epi               asm.Epilogue
 	busy              *atomic.Int64 // a profiled product's task time (ns), or nil
 	grid
@@ -186,14 +188,14 @@ func (j *matmulJob) task(t int) {
 	if j.bias != nil {
 		bias = j.bias[j0:j1]
 	}
-	m, n, a, c := i1-i0, j1-j0, j.src[i0*j.k:], j.dst[i0*j.n+j0:]
+	m, n, a, c := i1-i0, j1-j0, j.src[i0*j.lda:], j.dst[i0*j.ldc+j0:]
 	switch lw := j.lw; {
 	case lw == nil:
-		asm.Sgemm(m, n, j.k, a, j.k, j.w[p0*j.k*asm.PanelWidth:], c, j.n, bias, j.epi)
+		asm.Sgemm(m, n, j.k, a, j.lda, j.w[p0*j.k*asm.PanelWidth:], c, j.ldc, bias, j.epi)
 	case lw.BF16 != nil:
-		asm.GemmBF16(m, n, j.k, a, j.k, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.n, bias, j.epi)
+		asm.GemmBF16(m, n, j.k, a, j.lda, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.ldc, bias, j.epi)
 	default:
-		asm.GemmInt8(m, n, j.k, a, j.k, lw.I8[p0*asm.Int8Len(asm.PanelWidth, j.k):], lw.Scales[j0:], lw.Sums[j0:], c, j.n, bias, j.epi)
+		asm.GemmInt8(m, n, j.k, a, j.lda, lw.I8[p0*asm.Int8Len(asm.PanelWidth, j.k):], lw.Scales[j0:], lw.Sums[j0:], c, j.ldc, bias, j.epi)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
 	"github.com/vitc-dev/vitc/runtime/engine"
@@ -33,6 +34,10 @@ func TestForwardAllocatesNothing(t *testing.T) {
 				for range 5 {
 					run.Forward()
 				}
+				// Helpers left polling by an earlier GOMAXPROCS park within a millisecond
+				// (spinFor), and parking may allocate: on one thread it did in the window
+				// below now and then, when the test ran right after another.
+				time.Sleep(10 * time.Millisecond)
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
 				const passes = 100
@@ -80,4 +85,51 @@ func randomRun(a *engine.Arch, w *engine.Weights, batch int, r *rand.Rand) *engi
 		run.Images[i] = float32(r.NormFloat64())
 	}
 	return run
+}
+
+// TestPaddedRows runs the tiny models with their activations' rows padded (rowAlign lowered
+// so that every width is padded, as vitl14's 1024 and 4096 are) and checks that they give
+// the unpadded runs' bits, the class token's attention included, at batch 1 and 3 (attention
+// by query blocks and by whole heads) on one thread and two.
+func TestPaddedRows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, name := range []string{"tiny", "odd"} {
+		r := rand.New(rand.NewPCG(5, 6))
+		a, w := randomWeights(t, name, r)
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			for _, batch := range []int{1, 3} {
+				dense := randomRun(a, w, batch, r)
+				restore := engine.SetRowAlign(8)
+				padded := engine.NewRun(a, w, batch)
+				restore()
+				padded.Images = dense.Images
+				for _, run := range []*engine.Run{dense, padded} {
+					run.LastAttention = make([]float32, batch*a.Heads*a.Tokens())
+					run.Forward()
+				}
+				for _, width := range []int{a.Embed, 3 * a.Embed, a.MLP} {
+					if got := padded.RowStride(width); got != width+16 {
+						t.Fatalf("%s: rows of %d padded to %d, want %d", name, width, got, width+16)
+					}
+					if got := dense.RowStride(width); got != width {
+						t.Fatalf("%s: rows of %d padded to %d without rowAlign lowered", name, width, got)
+					}
+				}
+				if len(padded.X) != padded.Rows*(a.Embed+16) || len(padded.M) != padded.Rows*(a.MLP+16) {
+					t.Fatalf("%s: X and M hold %d and %d floats for %d rows", name, len(padded.X), len(padded.M), padded.Rows)
+				}
+				for i := range dense.Out {
+					if dense.Out[i] != padded.Out[i] {
+						t.Fatalf("%s, batch %d, GOMAXPROCS %d: output %d = %g with padded rows, %g without", name, batch, procs, i, padded.Out[i], dense.Out[i])
+					}
+				}
+				for i := range dense.LastAttention {
+					if dense.LastAttention[i] != padded.LastAttention[i] {
+						t.Fatalf("%s, batch %d: attention %d = %g with padded rows, %g without", name, batch, i, padded.LastAttention[i], dense.LastAttention[i])
+					}
+				}
+			}
+		}
+	}
 }
