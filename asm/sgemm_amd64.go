@@ -96,15 +96,25 @@ func newBlocked(mr, tilePanels int, kernel microKernel, lastMask bool, gelu func
 }
 
 func (bl *blocked) sgemm(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
-	bl.sgemmFetch(m, n, k, a, lda, b, c, ldc, bias, epi, nil)
+	bl.sgemmPanels(m, n, k, a, lda, b, k, c, ldc, bias, epi)
+}
+
+// sgemmPanels is sgemm over panels of bk rows (see SgemmPanels).
+func (bl *blocked) sgemmPanels(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue) {
+	bl.drive(m, n, k, a, lda, b, bk, c, ldc, bias, epi, nil)
 }
 
 // sgemmFetch is sgemm that, given f, fetches f's lines rather than the next block of B: a
 // product whose B is small and already in cache, such as attention's, has no next block to
 // fetch, and the kernels' slots for it can bring in what the next step reads.
 func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, fetch *Fetch) {
+	bl.drive(m, n, k, a, lda, b, k, c, ldc, bias, epi, fetch)
+}
+
+// drive is sgemmPanels and sgemmFetch.
+func (bl *blocked) drive(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue, fetch *Fetch) {
 	if k == 0 {
-		sgemmGeneric(m, n, k, a, lda, b, c, ldc, bias, epi)
+		sgemmGeneric(m, n, k, a, lda, b, bk, c, ldc, bias, epi)
 		return
 	}
 	panels := (n + PanelWidth - 1) / PanelWidth
@@ -192,9 +202,9 @@ func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c 
 					// The last tiles of this block fetch the next block of B into L2.
 					var pfAt *float32
 					p, line, runs := pf.at(ir / bl.mr)
-					pfLines, pfGap, pfStride := pf.lines-line, 4*k*PanelWidth-64*pf.lines, 4*k*PanelWidth
+					pfLines, pfGap, pfStride := pf.lines-line, 4*bk*PanelWidth-64*pf.lines, 4*bk*PanelWidth
 					if runs > 0 {
-						pfAt = &b[(p*k+nextK0+line)*PanelWidth]
+						pfAt = &b[(p*bk+nextK0+line)*PanelWidth]
 					}
 					if fetch != nil {
 						pfAt = nil
@@ -208,7 +218,7 @@ func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c 
 							pfAt = &fetch.Base[off]
 						}
 					}
-					bl.kernel(ap, ld, &b[(p0*k+k0)*PanelWidth], &c[c0], kb, np, k*PanelWidth, ldc, rows, last, bp, f,
+					bl.kernel(ap, ld, &b[(p0*bk+k0)*PanelWidth], &c[c0], kb, np, bk*PanelWidth, ldc, rows, last, bp, f,
 						pfAt, pfLines, runs, pfGap, pfStride)
 					if gelu {
 						for r := 0; r < rows; r++ {
@@ -402,7 +412,7 @@ var _ = registerAMD64()
 func registerAMD64() bool {
 	for _, v := range amd64Variants {
 		bl := v.blocked()
-		register(&Variant{Name: v.name, Available: v.available, TileRows: v.mr, TileCols: v.tilePanels * PanelWidth, sgemm: bl.sgemm, sgemmFetch: bl.sgemmFetch})
+		register(&Variant{Name: v.name, Available: v.available, TileRows: v.mr, TileCols: v.tilePanels * PanelWidth, sgemm: bl.sgemmPanels, sgemmFetch: bl.sgemmFetch})
 	}
 	return true
 }

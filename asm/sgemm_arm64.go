@@ -41,9 +41,9 @@ func sgemm6x16NEON(a *float32, lda, rows int, b *float32, k int, c *float32, ldc
 // sgemmNEON is Sgemm with sgemm6x16NEON: full panels straight into c, with the bias and the
 // residual fused into the store; a partial last panel through a 6×16 scratch tile and finish.
 // GELU is a Go pass over each stored tile.
-func sgemmNEON(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
+func sgemmNEON(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue) {
 	if k == 0 || k > neonMaxK {
-		sgemmGeneric(m, n, k, a, lda, b, c, ldc, bias, epi)
+		sgemmGeneric(m, n, k, a, lda, b, bk, c, ldc, bias, epi)
 		return
 	}
 	flags := 0
@@ -55,7 +55,7 @@ func sgemmNEON(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc 
 	}
 	var tile [neonRows * PanelWidth]float32
 	for j0 := 0; j0 < n; j0 += PanelWidth {
-		panel := &b[j0*k]
+		panel := &b[j0*bk]
 		if n-j0 < PanelWidth {
 			for i := 0; i < m; i += neonRows {
 				rows := min(neonRows, m-i)

@@ -2,11 +2,11 @@ package asm
 
 // sgemmGeneric is the reference: plain Go, 4 rows × one panel at a time so that each loaded
 // panel row is used four times.
-func sgemmGeneric(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue) {
+func sgemmGeneric(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue) {
 	panels := (n + PanelWidth - 1) / PanelWidth
 	var acc [4][PanelWidth]float32
 	for p := 0; p < panels; p++ {
-		bp := b[p*k*PanelWidth : (p+1)*k*PanelWidth]
+		bp := b[p*bk*PanelWidth : p*bk*PanelWidth+k*PanelWidth]
 		j0 := p * PanelWidth
 		cols := min(PanelWidth, n-j0)
 		for i := 0; i < m; i += 4 {

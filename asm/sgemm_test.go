@@ -333,3 +333,51 @@ func TestSgemmFetch(t *testing.T) {
 	a, w, c := make([]float32, 64*8), make([]float32, 64*48), make([]float32, 8*48)
 	SgemmFetch(8, 48, 64, a, 64, w, c, 48, nil, Store, &Fetch{Base: make([]float32, 100), Runs: 2, Lines: 4, Stride: 64})
 }
+
+// TestSgemmPanels checks that every variant reads panels of bk > k rows as Sgemm reads the
+// same panels packed densely (the same bits), ignoring the rows past k, on tile and block
+// edges; and that PanelRows pads exactly the k that are a multiple of 64.
+func TestSgemmPanels(t *testing.T) {
+	defer func() { _ = Use(startupKernel) }()
+	for _, k := range []int{1, 63, 64, 65, 128, 768, 1000, 1024} {
+		if want := k + btoi(k%64 == 0); PanelRows(k) != want {
+			t.Fatalf("PanelRows(%d) = %d, want %d", k, PanelRows(k), want)
+		}
+	}
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, name := range Available() {
+		if err := Use(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []struct{ m, n, k int }{{9, 49, 64}, {17, 100, 129}, {257, 48, 768}, {3, 16, 5}, {40, 33, 1025}} {
+			for _, extra := range []int{1, 7} {
+				bk := s.k + extra
+				a, w := randSlice(r, s.m*s.k), pack(randSlice(r, s.n*s.k), s.n, s.k)
+				panels := (s.n + PanelWidth - 1) / PanelWidth
+				wp := make([]float32, panels*bk*PanelWidth)
+				for i := range wp {
+					wp[i] = float32(math.NaN()) // rows past k must not be read
+				}
+				for p := range panels {
+					copy(wp[p*bk*PanelWidth:], w[p*s.k*PanelWidth:(p+1)*s.k*PanelWidth])
+				}
+				bias := randSlice(r, s.n)
+				c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+				Sgemm(s.m, s.n, s.k, a, s.k, w, c1, s.n, bias, GELU)
+				SgemmPanels(s.m, s.n, s.k, a, s.k, wp[:len(wp)-(bk-s.k)*PanelWidth], bk, c2, s.n, bias, GELU)
+				for i := range c1 {
+					if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+						t.Fatalf("%s %+v bk=%d: element %d = %g, dense panels %g", name, s, bk, i, c2[i], c1[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

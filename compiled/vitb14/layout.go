@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(46322454528) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "9b9e5b9ede2480062155ff951e85b2de43201bdad824f84ddf6f065faa29a726"
+const LayoutHash = "114747550151cb0724098e8b99b5c31039b969df9beb844fbc9057fc29780e81"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,150 +45,150 @@ const (
 	patchEmbedProjBias   = 649728   // patch_embed.proj.bias: [768]
 	b0Norm1Weight        = 650496   // blocks.0.norm1.weight: [768]
 	b0Norm1Bias          = 651264   // blocks.0.norm1.bias: [768]
-	b0AttnQkvWeight      = 652032   // blocks.0.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b0AttnQkvBias        = 2421504  // blocks.0.attn.qkv.bias: [2304]
-	b0AttnProjWeight     = 2423808  // blocks.0.attn.proj.weight: 768×768, packed [48 768 16]
-	b0AttnProjBias       = 3013632  // blocks.0.attn.proj.bias: [768]
-	b0Norm2Weight        = 3014400  // blocks.0.norm2.weight: [768]
-	b0Norm2Bias          = 3015168  // blocks.0.norm2.bias: [768]
-	b0MlpFc1Weight       = 3015936  // blocks.0.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b0MlpFc1Bias         = 5375232  // blocks.0.mlp.fc1.bias: [3072]
-	b0MlpFc2Weight       = 5378304  // blocks.0.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b0MlpFc2Bias         = 7737600  // blocks.0.mlp.fc2.bias: [768]
-	b1Norm1Weight        = 7738368  // blocks.1.norm1.weight: [768]
-	b1Norm1Bias          = 7739136  // blocks.1.norm1.bias: [768]
-	b1AttnQkvWeight      = 7739904  // blocks.1.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b1AttnQkvBias        = 9509376  // blocks.1.attn.qkv.bias: [2304]
-	b1AttnProjWeight     = 9511680  // blocks.1.attn.proj.weight: 768×768, packed [48 768 16]
-	b1AttnProjBias       = 10101504 // blocks.1.attn.proj.bias: [768]
-	b1Norm2Weight        = 10102272 // blocks.1.norm2.weight: [768]
-	b1Norm2Bias          = 10103040 // blocks.1.norm2.bias: [768]
-	b1MlpFc1Weight       = 10103808 // blocks.1.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b1MlpFc1Bias         = 12463104 // blocks.1.mlp.fc1.bias: [3072]
-	b1MlpFc2Weight       = 12466176 // blocks.1.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b1MlpFc2Bias         = 14825472 // blocks.1.mlp.fc2.bias: [768]
-	b2Norm1Weight        = 14826240 // blocks.2.norm1.weight: [768]
-	b2Norm1Bias          = 14827008 // blocks.2.norm1.bias: [768]
-	b2AttnQkvWeight      = 14827776 // blocks.2.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b2AttnQkvBias        = 16597248 // blocks.2.attn.qkv.bias: [2304]
-	b2AttnProjWeight     = 16599552 // blocks.2.attn.proj.weight: 768×768, packed [48 768 16]
-	b2AttnProjBias       = 17189376 // blocks.2.attn.proj.bias: [768]
-	b2Norm2Weight        = 17190144 // blocks.2.norm2.weight: [768]
-	b2Norm2Bias          = 17190912 // blocks.2.norm2.bias: [768]
-	b2MlpFc1Weight       = 17191680 // blocks.2.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b2MlpFc1Bias         = 19550976 // blocks.2.mlp.fc1.bias: [3072]
-	b2MlpFc2Weight       = 19554048 // blocks.2.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b2MlpFc2Bias         = 21913344 // blocks.2.mlp.fc2.bias: [768]
-	b3Norm1Weight        = 21914112 // blocks.3.norm1.weight: [768]
-	b3Norm1Bias          = 21914880 // blocks.3.norm1.bias: [768]
-	b3AttnQkvWeight      = 21915648 // blocks.3.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b3AttnQkvBias        = 23685120 // blocks.3.attn.qkv.bias: [2304]
-	b3AttnProjWeight     = 23687424 // blocks.3.attn.proj.weight: 768×768, packed [48 768 16]
-	b3AttnProjBias       = 24277248 // blocks.3.attn.proj.bias: [768]
-	b3Norm2Weight        = 24278016 // blocks.3.norm2.weight: [768]
-	b3Norm2Bias          = 24278784 // blocks.3.norm2.bias: [768]
-	b3MlpFc1Weight       = 24279552 // blocks.3.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b3MlpFc1Bias         = 26638848 // blocks.3.mlp.fc1.bias: [3072]
-	b3MlpFc2Weight       = 26641920 // blocks.3.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b3MlpFc2Bias         = 29001216 // blocks.3.mlp.fc2.bias: [768]
-	b4Norm1Weight        = 29001984 // blocks.4.norm1.weight: [768]
-	b4Norm1Bias          = 29002752 // blocks.4.norm1.bias: [768]
-	b4AttnQkvWeight      = 29003520 // blocks.4.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b4AttnQkvBias        = 30772992 // blocks.4.attn.qkv.bias: [2304]
-	b4AttnProjWeight     = 30775296 // blocks.4.attn.proj.weight: 768×768, packed [48 768 16]
-	b4AttnProjBias       = 31365120 // blocks.4.attn.proj.bias: [768]
-	b4Norm2Weight        = 31365888 // blocks.4.norm2.weight: [768]
-	b4Norm2Bias          = 31366656 // blocks.4.norm2.bias: [768]
-	b4MlpFc1Weight       = 31367424 // blocks.4.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b4MlpFc1Bias         = 33726720 // blocks.4.mlp.fc1.bias: [3072]
-	b4MlpFc2Weight       = 33729792 // blocks.4.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b4MlpFc2Bias         = 36089088 // blocks.4.mlp.fc2.bias: [768]
-	b5Norm1Weight        = 36089856 // blocks.5.norm1.weight: [768]
-	b5Norm1Bias          = 36090624 // blocks.5.norm1.bias: [768]
-	b5AttnQkvWeight      = 36091392 // blocks.5.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b5AttnQkvBias        = 37860864 // blocks.5.attn.qkv.bias: [2304]
-	b5AttnProjWeight     = 37863168 // blocks.5.attn.proj.weight: 768×768, packed [48 768 16]
-	b5AttnProjBias       = 38452992 // blocks.5.attn.proj.bias: [768]
-	b5Norm2Weight        = 38453760 // blocks.5.norm2.weight: [768]
-	b5Norm2Bias          = 38454528 // blocks.5.norm2.bias: [768]
-	b5MlpFc1Weight       = 38455296 // blocks.5.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b5MlpFc1Bias         = 40814592 // blocks.5.mlp.fc1.bias: [3072]
-	b5MlpFc2Weight       = 40817664 // blocks.5.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b5MlpFc2Bias         = 43176960 // blocks.5.mlp.fc2.bias: [768]
-	b6Norm1Weight        = 43177728 // blocks.6.norm1.weight: [768]
-	b6Norm1Bias          = 43178496 // blocks.6.norm1.bias: [768]
-	b6AttnQkvWeight      = 43179264 // blocks.6.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b6AttnQkvBias        = 44948736 // blocks.6.attn.qkv.bias: [2304]
-	b6AttnProjWeight     = 44951040 // blocks.6.attn.proj.weight: 768×768, packed [48 768 16]
-	b6AttnProjBias       = 45540864 // blocks.6.attn.proj.bias: [768]
-	b6Norm2Weight        = 45541632 // blocks.6.norm2.weight: [768]
-	b6Norm2Bias          = 45542400 // blocks.6.norm2.bias: [768]
-	b6MlpFc1Weight       = 45543168 // blocks.6.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b6MlpFc1Bias         = 47902464 // blocks.6.mlp.fc1.bias: [3072]
-	b6MlpFc2Weight       = 47905536 // blocks.6.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b6MlpFc2Bias         = 50264832 // blocks.6.mlp.fc2.bias: [768]
-	b7Norm1Weight        = 50265600 // blocks.7.norm1.weight: [768]
-	b7Norm1Bias          = 50266368 // blocks.7.norm1.bias: [768]
-	b7AttnQkvWeight      = 50267136 // blocks.7.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b7AttnQkvBias        = 52036608 // blocks.7.attn.qkv.bias: [2304]
-	b7AttnProjWeight     = 52038912 // blocks.7.attn.proj.weight: 768×768, packed [48 768 16]
-	b7AttnProjBias       = 52628736 // blocks.7.attn.proj.bias: [768]
-	b7Norm2Weight        = 52629504 // blocks.7.norm2.weight: [768]
-	b7Norm2Bias          = 52630272 // blocks.7.norm2.bias: [768]
-	b7MlpFc1Weight       = 52631040 // blocks.7.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b7MlpFc1Bias         = 54990336 // blocks.7.mlp.fc1.bias: [3072]
-	b7MlpFc2Weight       = 54993408 // blocks.7.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b7MlpFc2Bias         = 57352704 // blocks.7.mlp.fc2.bias: [768]
-	b8Norm1Weight        = 57353472 // blocks.8.norm1.weight: [768]
-	b8Norm1Bias          = 57354240 // blocks.8.norm1.bias: [768]
-	b8AttnQkvWeight      = 57355008 // blocks.8.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b8AttnQkvBias        = 59124480 // blocks.8.attn.qkv.bias: [2304]
-	b8AttnProjWeight     = 59126784 // blocks.8.attn.proj.weight: 768×768, packed [48 768 16]
-	b8AttnProjBias       = 59716608 // blocks.8.attn.proj.bias: [768]
-	b8Norm2Weight        = 59717376 // blocks.8.norm2.weight: [768]
-	b8Norm2Bias          = 59718144 // blocks.8.norm2.bias: [768]
-	b8MlpFc1Weight       = 59718912 // blocks.8.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b8MlpFc1Bias         = 62078208 // blocks.8.mlp.fc1.bias: [3072]
-	b8MlpFc2Weight       = 62081280 // blocks.8.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b8MlpFc2Bias         = 64440576 // blocks.8.mlp.fc2.bias: [768]
-	b9Norm1Weight        = 64441344 // blocks.9.norm1.weight: [768]
-	b9Norm1Bias          = 64442112 // blocks.9.norm1.bias: [768]
-	b9AttnQkvWeight      = 64442880 // blocks.9.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b9AttnQkvBias        = 66212352 // blocks.9.attn.qkv.bias: [2304]
-	b9AttnProjWeight     = 66214656 // blocks.9.attn.proj.weight: 768×768, packed [48 768 16]
-	b9AttnProjBias       = 66804480 // blocks.9.attn.proj.bias: [768]
-	b9Norm2Weight        = 66805248 // blocks.9.norm2.weight: [768]
-	b9Norm2Bias          = 66806016 // blocks.9.norm2.bias: [768]
-	b9MlpFc1Weight       = 66806784 // blocks.9.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b9MlpFc1Bias         = 69166080 // blocks.9.mlp.fc1.bias: [3072]
-	b9MlpFc2Weight       = 69169152 // blocks.9.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b9MlpFc2Bias         = 71528448 // blocks.9.mlp.fc2.bias: [768]
-	b10Norm1Weight       = 71529216 // blocks.10.norm1.weight: [768]
-	b10Norm1Bias         = 71529984 // blocks.10.norm1.bias: [768]
-	b10AttnQkvWeight     = 71530752 // blocks.10.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b10AttnQkvBias       = 73300224 // blocks.10.attn.qkv.bias: [2304]
-	b10AttnProjWeight    = 73302528 // blocks.10.attn.proj.weight: 768×768, packed [48 768 16]
-	b10AttnProjBias      = 73892352 // blocks.10.attn.proj.bias: [768]
-	b10Norm2Weight       = 73893120 // blocks.10.norm2.weight: [768]
-	b10Norm2Bias         = 73893888 // blocks.10.norm2.bias: [768]
-	b10MlpFc1Weight      = 73894656 // blocks.10.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b10MlpFc1Bias        = 76253952 // blocks.10.mlp.fc1.bias: [3072]
-	b10MlpFc2Weight      = 76257024 // blocks.10.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b10MlpFc2Bias        = 78616320 // blocks.10.mlp.fc2.bias: [768]
-	b11Norm1Weight       = 78617088 // blocks.11.norm1.weight: [768]
-	b11Norm1Bias         = 78617856 // blocks.11.norm1.bias: [768]
-	b11AttnQkvWeight     = 78618624 // blocks.11.attn.qkv.weight: 2304×768, packed [144 768 16]
-	b11AttnQkvBias       = 80388096 // blocks.11.attn.qkv.bias: [2304]
-	b11AttnProjWeight    = 80390400 // blocks.11.attn.proj.weight: 768×768, packed [48 768 16]
-	b11AttnProjBias      = 80980224 // blocks.11.attn.proj.bias: [768]
-	b11Norm2Weight       = 80980992 // blocks.11.norm2.weight: [768]
-	b11Norm2Bias         = 80981760 // blocks.11.norm2.bias: [768]
-	b11MlpFc1Weight      = 80982528 // blocks.11.mlp.fc1.weight: 3072×768, packed [192 768 16]
-	b11MlpFc1Bias        = 83341824 // blocks.11.mlp.fc1.bias: [3072]
-	b11MlpFc2Weight      = 83344896 // blocks.11.mlp.fc2.weight: 768×3072, packed [48 3072 16]
-	b11MlpFc2Bias        = 85704192 // blocks.11.mlp.fc2.bias: [768]
-	normWeight           = 85704960 // norm.weight: [768]
-	normBias             = 85705728 // norm.bias: [768]
+	b0AttnQkvWeight      = 652032   // blocks.0.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b0AttnQkvBias        = 2423808  // blocks.0.attn.qkv.bias: [2304]
+	b0AttnProjWeight     = 2426112  // blocks.0.attn.proj.weight: 768×768, packed [48 769 16]
+	b0AttnProjBias       = 3016704  // blocks.0.attn.proj.bias: [768]
+	b0Norm2Weight        = 3017472  // blocks.0.norm2.weight: [768]
+	b0Norm2Bias          = 3018240  // blocks.0.norm2.bias: [768]
+	b0MlpFc1Weight       = 3019008  // blocks.0.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b0MlpFc1Bias         = 5381376  // blocks.0.mlp.fc1.bias: [3072]
+	b0MlpFc2Weight       = 5384448  // blocks.0.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b0MlpFc2Bias         = 7744512  // blocks.0.mlp.fc2.bias: [768]
+	b1Norm1Weight        = 7745280  // blocks.1.norm1.weight: [768]
+	b1Norm1Bias          = 7746048  // blocks.1.norm1.bias: [768]
+	b1AttnQkvWeight      = 7746816  // blocks.1.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b1AttnQkvBias        = 9518592  // blocks.1.attn.qkv.bias: [2304]
+	b1AttnProjWeight     = 9520896  // blocks.1.attn.proj.weight: 768×768, packed [48 769 16]
+	b1AttnProjBias       = 10111488 // blocks.1.attn.proj.bias: [768]
+	b1Norm2Weight        = 10112256 // blocks.1.norm2.weight: [768]
+	b1Norm2Bias          = 10113024 // blocks.1.norm2.bias: [768]
+	b1MlpFc1Weight       = 10113792 // blocks.1.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b1MlpFc1Bias         = 12476160 // blocks.1.mlp.fc1.bias: [3072]
+	b1MlpFc2Weight       = 12479232 // blocks.1.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b1MlpFc2Bias         = 14839296 // blocks.1.mlp.fc2.bias: [768]
+	b2Norm1Weight        = 14840064 // blocks.2.norm1.weight: [768]
+	b2Norm1Bias          = 14840832 // blocks.2.norm1.bias: [768]
+	b2AttnQkvWeight      = 14841600 // blocks.2.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b2AttnQkvBias        = 16613376 // blocks.2.attn.qkv.bias: [2304]
+	b2AttnProjWeight     = 16615680 // blocks.2.attn.proj.weight: 768×768, packed [48 769 16]
+	b2AttnProjBias       = 17206272 // blocks.2.attn.proj.bias: [768]
+	b2Norm2Weight        = 17207040 // blocks.2.norm2.weight: [768]
+	b2Norm2Bias          = 17207808 // blocks.2.norm2.bias: [768]
+	b2MlpFc1Weight       = 17208576 // blocks.2.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b2MlpFc1Bias         = 19570944 // blocks.2.mlp.fc1.bias: [3072]
+	b2MlpFc2Weight       = 19574016 // blocks.2.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b2MlpFc2Bias         = 21934080 // blocks.2.mlp.fc2.bias: [768]
+	b3Norm1Weight        = 21934848 // blocks.3.norm1.weight: [768]
+	b3Norm1Bias          = 21935616 // blocks.3.norm1.bias: [768]
+	b3AttnQkvWeight      = 21936384 // blocks.3.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b3AttnQkvBias        = 23708160 // blocks.3.attn.qkv.bias: [2304]
+	b3AttnProjWeight     = 23710464 // blocks.3.attn.proj.weight: 768×768, packed [48 769 16]
+	b3AttnProjBias       = 24301056 // blocks.3.attn.proj.bias: [768]
+	b3Norm2Weight        = 24301824 // blocks.3.norm2.weight: [768]
+	b3Norm2Bias          = 24302592 // blocks.3.norm2.bias: [768]
+	b3MlpFc1Weight       = 24303360 // blocks.3.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b3MlpFc1Bias         = 26665728 // blocks.3.mlp.fc1.bias: [3072]
+	b3MlpFc2Weight       = 26668800 // blocks.3.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b3MlpFc2Bias         = 29028864 // blocks.3.mlp.fc2.bias: [768]
+	b4Norm1Weight        = 29029632 // blocks.4.norm1.weight: [768]
+	b4Norm1Bias          = 29030400 // blocks.4.norm1.bias: [768]
+	b4AttnQkvWeight      = 29031168 // blocks.4.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b4AttnQkvBias        = 30802944 // blocks.4.attn.qkv.bias: [2304]
+	b4AttnProjWeight     = 30805248 // blocks.4.attn.proj.weight: 768×768, packed [48 769 16]
+	b4AttnProjBias       = 31395840 // blocks.4.attn.proj.bias: [768]
+	b4Norm2Weight        = 31396608 // blocks.4.norm2.weight: [768]
+	b4Norm2Bias          = 31397376 // blocks.4.norm2.bias: [768]
+	b4MlpFc1Weight       = 31398144 // blocks.4.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b4MlpFc1Bias         = 33760512 // blocks.4.mlp.fc1.bias: [3072]
+	b4MlpFc2Weight       = 33763584 // blocks.4.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b4MlpFc2Bias         = 36123648 // blocks.4.mlp.fc2.bias: [768]
+	b5Norm1Weight        = 36124416 // blocks.5.norm1.weight: [768]
+	b5Norm1Bias          = 36125184 // blocks.5.norm1.bias: [768]
+	b5AttnQkvWeight      = 36125952 // blocks.5.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b5AttnQkvBias        = 37897728 // blocks.5.attn.qkv.bias: [2304]
+	b5AttnProjWeight     = 37900032 // blocks.5.attn.proj.weight: 768×768, packed [48 769 16]
+	b5AttnProjBias       = 38490624 // blocks.5.attn.proj.bias: [768]
+	b5Norm2Weight        = 38491392 // blocks.5.norm2.weight: [768]
+	b5Norm2Bias          = 38492160 // blocks.5.norm2.bias: [768]
+	b5MlpFc1Weight       = 38492928 // blocks.5.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b5MlpFc1Bias         = 40855296 // blocks.5.mlp.fc1.bias: [3072]
+	b5MlpFc2Weight       = 40858368 // blocks.5.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b5MlpFc2Bias         = 43218432 // blocks.5.mlp.fc2.bias: [768]
+	b6Norm1Weight        = 43219200 // blocks.6.norm1.weight: [768]
+	b6Norm1Bias          = 43219968 // blocks.6.norm1.bias: [768]
+	b6AttnQkvWeight      = 43220736 // blocks.6.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b6AttnQkvBias        = 44992512 // blocks.6.attn.qkv.bias: [2304]
+	b6AttnProjWeight     = 44994816 // blocks.6.attn.proj.weight: 768×768, packed [48 769 16]
+	b6AttnProjBias       = 45585408 // blocks.6.attn.proj.bias: [768]
+	b6Norm2Weight        = 45586176 // blocks.6.norm2.weight: [768]
+	b6Norm2Bias          = 45586944 // blocks.6.norm2.bias: [768]
+	b6MlpFc1Weight       = 45587712 // blocks.6.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b6MlpFc1Bias         = 47950080 // blocks.6.mlp.fc1.bias: [3072]
+	b6MlpFc2Weight       = 47953152 // blocks.6.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b6MlpFc2Bias         = 50313216 // blocks.6.mlp.fc2.bias: [768]
+	b7Norm1Weight        = 50313984 // blocks.7.norm1.weight: [768]
+	b7Norm1Bias          = 50314752 // blocks.7.norm1.bias: [768]
+	b7AttnQkvWeight      = 50315520 // blocks.7.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b7AttnQkvBias        = 52087296 // blocks.7.attn.qkv.bias: [2304]
+	b7AttnProjWeight     = 52089600 // blocks.7.attn.proj.weight: 768×768, packed [48 769 16]
+	b7AttnProjBias       = 52680192 // blocks.7.attn.proj.bias: [768]
+	b7Norm2Weight        = 52680960 // blocks.7.norm2.weight: [768]
+	b7Norm2Bias          = 52681728 // blocks.7.norm2.bias: [768]
+	b7MlpFc1Weight       = 52682496 // blocks.7.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b7MlpFc1Bias         = 55044864 // blocks.7.mlp.fc1.bias: [3072]
+	b7MlpFc2Weight       = 55047936 // blocks.7.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b7MlpFc2Bias         = 57408000 // blocks.7.mlp.fc2.bias: [768]
+	b8Norm1Weight        = 57408768 // blocks.8.norm1.weight: [768]
+	b8Norm1Bias          = 57409536 // blocks.8.norm1.bias: [768]
+	b8AttnQkvWeight      = 57410304 // blocks.8.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b8AttnQkvBias        = 59182080 // blocks.8.attn.qkv.bias: [2304]
+	b8AttnProjWeight     = 59184384 // blocks.8.attn.proj.weight: 768×768, packed [48 769 16]
+	b8AttnProjBias       = 59774976 // blocks.8.attn.proj.bias: [768]
+	b8Norm2Weight        = 59775744 // blocks.8.norm2.weight: [768]
+	b8Norm2Bias          = 59776512 // blocks.8.norm2.bias: [768]
+	b8MlpFc1Weight       = 59777280 // blocks.8.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b8MlpFc1Bias         = 62139648 // blocks.8.mlp.fc1.bias: [3072]
+	b8MlpFc2Weight       = 62142720 // blocks.8.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b8MlpFc2Bias         = 64502784 // blocks.8.mlp.fc2.bias: [768]
+	b9Norm1Weight        = 64503552 // blocks.9.norm1.weight: [768]
+	b9Norm1Bias          = 64504320 // blocks.9.norm1.bias: [768]
+	b9AttnQkvWeight      = 64505088 // blocks.9.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b9AttnQkvBias        = 66276864 // blocks.9.attn.qkv.bias: [2304]
+	b9AttnProjWeight     = 66279168 // blocks.9.attn.proj.weight: 768×768, packed [48 769 16]
+	b9AttnProjBias       = 66869760 // blocks.9.attn.proj.bias: [768]
+	b9Norm2Weight        = 66870528 // blocks.9.norm2.weight: [768]
+	b9Norm2Bias          = 66871296 // blocks.9.norm2.bias: [768]
+	b9MlpFc1Weight       = 66872064 // blocks.9.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b9MlpFc1Bias         = 69234432 // blocks.9.mlp.fc1.bias: [3072]
+	b9MlpFc2Weight       = 69237504 // blocks.9.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b9MlpFc2Bias         = 71597568 // blocks.9.mlp.fc2.bias: [768]
+	b10Norm1Weight       = 71598336 // blocks.10.norm1.weight: [768]
+	b10Norm1Bias         = 71599104 // blocks.10.norm1.bias: [768]
+	b10AttnQkvWeight     = 71599872 // blocks.10.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b10AttnQkvBias       = 73371648 // blocks.10.attn.qkv.bias: [2304]
+	b10AttnProjWeight    = 73373952 // blocks.10.attn.proj.weight: 768×768, packed [48 769 16]
+	b10AttnProjBias      = 73964544 // blocks.10.attn.proj.bias: [768]
+	b10Norm2Weight       = 73965312 // blocks.10.norm2.weight: [768]
+	b10Norm2Bias         = 73966080 // blocks.10.norm2.bias: [768]
+	b10MlpFc1Weight      = 73966848 // blocks.10.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b10MlpFc1Bias        = 76329216 // blocks.10.mlp.fc1.bias: [3072]
+	b10MlpFc2Weight      = 76332288 // blocks.10.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b10MlpFc2Bias        = 78692352 // blocks.10.mlp.fc2.bias: [768]
+	b11Norm1Weight       = 78693120 // blocks.11.norm1.weight: [768]
+	b11Norm1Bias         = 78693888 // blocks.11.norm1.bias: [768]
+	b11AttnQkvWeight     = 78694656 // blocks.11.attn.qkv.weight: 2304×768, packed [144 769 16]
+	b11AttnQkvBias       = 80466432 // blocks.11.attn.qkv.bias: [2304]
+	b11AttnProjWeight    = 80468736 // blocks.11.attn.proj.weight: 768×768, packed [48 769 16]
+	b11AttnProjBias      = 81059328 // blocks.11.attn.proj.bias: [768]
+	b11Norm2Weight       = 81060096 // blocks.11.norm2.weight: [768]
+	b11Norm2Bias         = 81060864 // blocks.11.norm2.bias: [768]
+	b11MlpFc1Weight      = 81061632 // blocks.11.mlp.fc1.weight: 3072×768, packed [192 769 16]
+	b11MlpFc1Bias        = 83424000 // blocks.11.mlp.fc1.bias: [3072]
+	b11MlpFc2Weight      = 83427072 // blocks.11.mlp.fc2.weight: 768×3072, packed [48 3073 16]
+	b11MlpFc2Bias        = 85787136 // blocks.11.mlp.fc2.bias: [768]
+	normWeight           = 85787904 // norm.weight: [768]
+	normBias             = 85788672 // norm.bias: [768]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -231,865 +231,865 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 2608128,
 	DType: "F32",
-	End:   9686016,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
-}, {
-	Begin: 9686016,
-	DType: "F32",
 	End:   9695232,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{2304},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{144, 769, 16},
 }, {
 	Begin: 9695232,
 	DType: "F32",
-	End:   12054528,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	End:   9704448,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{2304},
 }, {
-	Begin: 12054528,
+	Begin: 9704448,
 	DType: "F32",
-	End:   12057600,
+	End:   12066816,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{48, 769, 16},
+}, {
+	Begin: 12066816,
+	DType: "F32",
+	End:   12069888,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 12057600,
+	Begin: 12069888,
 	DType: "F32",
-	End:   12060672,
+	End:   12072960,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 12060672,
+	Begin: 12072960,
 	DType: "F32",
-	End:   12063744,
+	End:   12076032,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 12063744,
+	Begin: 12076032,
 	DType: "F32",
-	End:   21500928,
+	End:   21525504,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 21500928,
+	Begin: 21525504,
 	DType: "F32",
-	End:   21513216,
+	End:   21537792,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 21513216,
+	Begin: 21537792,
 	DType: "F32",
-	End:   30950400,
+	End:   30978048,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 30950400,
+	Begin: 30978048,
 	DType: "F32",
-	End:   30953472,
+	End:   30981120,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 30953472,
+	Begin: 30981120,
 	DType: "F32",
-	End:   30956544,
+	End:   30984192,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 30956544,
+	Begin: 30984192,
 	DType: "F32",
-	End:   30959616,
+	End:   30987264,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 30959616,
+	Begin: 30987264,
 	DType: "F32",
-	End:   38037504,
+	End:   38074368,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 38037504,
+	Begin: 38074368,
 	DType: "F32",
-	End:   38046720,
+	End:   38083584,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 38046720,
+	Begin: 38083584,
 	DType: "F32",
-	End:   40406016,
+	End:   40445952,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 40406016,
+	Begin: 40445952,
 	DType: "F32",
-	End:   40409088,
+	End:   40449024,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 40409088,
+	Begin: 40449024,
 	DType: "F32",
-	End:   40412160,
+	End:   40452096,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 40412160,
+	Begin: 40452096,
 	DType: "F32",
-	End:   40415232,
+	End:   40455168,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 40415232,
+	Begin: 40455168,
 	DType: "F32",
-	End:   49852416,
+	End:   49904640,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 49852416,
+	Begin: 49904640,
 	DType: "F32",
-	End:   49864704,
+	End:   49916928,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 49864704,
+	Begin: 49916928,
 	DType: "F32",
-	End:   59301888,
+	End:   59357184,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 59301888,
+	Begin: 59357184,
 	DType: "F32",
-	End:   59304960,
+	End:   59360256,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 59304960,
+	Begin: 59360256,
 	DType: "F32",
-	End:   59308032,
+	End:   59363328,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 59308032,
+	Begin: 59363328,
 	DType: "F32",
-	End:   59311104,
+	End:   59366400,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 59311104,
+	Begin: 59366400,
 	DType: "F32",
-	End:   66388992,
+	End:   66453504,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 66388992,
+	Begin: 66453504,
 	DType: "F32",
-	End:   66398208,
+	End:   66462720,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 66398208,
+	Begin: 66462720,
 	DType: "F32",
-	End:   68757504,
+	End:   68825088,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 68757504,
+	Begin: 68825088,
 	DType: "F32",
-	End:   68760576,
+	End:   68828160,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 68760576,
+	Begin: 68828160,
 	DType: "F32",
-	End:   68763648,
+	End:   68831232,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 68763648,
+	Begin: 68831232,
 	DType: "F32",
-	End:   68766720,
+	End:   68834304,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 68766720,
+	Begin: 68834304,
 	DType: "F32",
-	End:   78203904,
+	End:   78283776,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 78203904,
+	Begin: 78283776,
 	DType: "F32",
-	End:   78216192,
+	End:   78296064,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 78216192,
+	Begin: 78296064,
 	DType: "F32",
-	End:   87653376,
+	End:   87736320,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 87653376,
+	Begin: 87736320,
 	DType: "F32",
-	End:   87656448,
+	End:   87739392,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 87656448,
+	Begin: 87739392,
 	DType: "F32",
-	End:   87659520,
+	End:   87742464,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 87659520,
+	Begin: 87742464,
 	DType: "F32",
-	End:   87662592,
+	End:   87745536,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 87662592,
+	Begin: 87745536,
 	DType: "F32",
-	End:   94740480,
+	End:   94832640,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 94740480,
+	Begin: 94832640,
 	DType: "F32",
-	End:   94749696,
+	End:   94841856,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 94749696,
+	Begin: 94841856,
 	DType: "F32",
-	End:   97108992,
+	End:   97204224,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 97108992,
+	Begin: 97204224,
 	DType: "F32",
-	End:   97112064,
+	End:   97207296,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 97112064,
+	Begin: 97207296,
 	DType: "F32",
-	End:   97115136,
+	End:   97210368,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 97115136,
+	Begin: 97210368,
 	DType: "F32",
-	End:   97118208,
+	End:   97213440,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 97118208,
+	Begin: 97213440,
 	DType: "F32",
-	End:   106555392,
+	End:   106662912,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 106555392,
+	Begin: 106662912,
 	DType: "F32",
-	End:   106567680,
+	End:   106675200,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 106567680,
+	Begin: 106675200,
 	DType: "F32",
-	End:   116004864,
+	End:   116115456,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 116004864,
+	Begin: 116115456,
 	DType: "F32",
-	End:   116007936,
+	End:   116118528,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 116007936,
+	Begin: 116118528,
 	DType: "F32",
-	End:   116011008,
+	End:   116121600,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 116011008,
+	Begin: 116121600,
 	DType: "F32",
-	End:   116014080,
+	End:   116124672,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 116014080,
+	Begin: 116124672,
 	DType: "F32",
-	End:   123091968,
+	End:   123211776,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 123091968,
+	Begin: 123211776,
 	DType: "F32",
-	End:   123101184,
+	End:   123220992,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 123101184,
+	Begin: 123220992,
 	DType: "F32",
-	End:   125460480,
+	End:   125583360,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 125460480,
+	Begin: 125583360,
 	DType: "F32",
-	End:   125463552,
+	End:   125586432,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 125463552,
+	Begin: 125586432,
 	DType: "F32",
-	End:   125466624,
+	End:   125589504,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 125466624,
+	Begin: 125589504,
 	DType: "F32",
-	End:   125469696,
+	End:   125592576,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 125469696,
+	Begin: 125592576,
 	DType: "F32",
-	End:   134906880,
+	End:   135042048,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 134906880,
+	Begin: 135042048,
 	DType: "F32",
-	End:   134919168,
+	End:   135054336,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 134919168,
+	Begin: 135054336,
 	DType: "F32",
-	End:   144356352,
+	End:   144494592,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 144356352,
+	Begin: 144494592,
 	DType: "F32",
-	End:   144359424,
+	End:   144497664,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 144359424,
+	Begin: 144497664,
 	DType: "F32",
-	End:   144362496,
+	End:   144500736,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 144362496,
+	Begin: 144500736,
 	DType: "F32",
-	End:   144365568,
+	End:   144503808,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 144365568,
+	Begin: 144503808,
 	DType: "F32",
-	End:   151443456,
+	End:   151590912,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 151443456,
+	Begin: 151590912,
 	DType: "F32",
-	End:   151452672,
+	End:   151600128,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 151452672,
+	Begin: 151600128,
 	DType: "F32",
-	End:   153811968,
+	End:   153962496,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 153811968,
+	Begin: 153962496,
 	DType: "F32",
-	End:   153815040,
+	End:   153965568,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 153815040,
+	Begin: 153965568,
 	DType: "F32",
-	End:   153818112,
+	End:   153968640,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 153818112,
+	Begin: 153968640,
 	DType: "F32",
-	End:   153821184,
+	End:   153971712,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 153821184,
+	Begin: 153971712,
 	DType: "F32",
-	End:   163258368,
+	End:   163421184,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 163258368,
+	Begin: 163421184,
 	DType: "F32",
-	End:   163270656,
+	End:   163433472,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 163270656,
+	Begin: 163433472,
 	DType: "F32",
-	End:   172707840,
+	End:   172873728,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 172707840,
+	Begin: 172873728,
 	DType: "F32",
-	End:   172710912,
+	End:   172876800,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 172710912,
+	Begin: 172876800,
 	DType: "F32",
-	End:   172713984,
+	End:   172879872,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 172713984,
+	Begin: 172879872,
 	DType: "F32",
-	End:   172717056,
+	End:   172882944,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 172717056,
+	Begin: 172882944,
 	DType: "F32",
-	End:   179794944,
+	End:   179970048,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 179794944,
+	Begin: 179970048,
 	DType: "F32",
-	End:   179804160,
+	End:   179979264,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 179804160,
+	Begin: 179979264,
 	DType: "F32",
-	End:   182163456,
+	End:   182341632,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 182163456,
+	Begin: 182341632,
 	DType: "F32",
-	End:   182166528,
+	End:   182344704,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 182166528,
+	Begin: 182344704,
 	DType: "F32",
-	End:   182169600,
+	End:   182347776,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 182169600,
+	Begin: 182347776,
 	DType: "F32",
-	End:   182172672,
+	End:   182350848,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 182172672,
+	Begin: 182350848,
 	DType: "F32",
-	End:   191609856,
+	End:   191800320,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 191609856,
+	Begin: 191800320,
 	DType: "F32",
-	End:   191622144,
+	End:   191812608,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 191622144,
+	Begin: 191812608,
 	DType: "F32",
-	End:   201059328,
+	End:   201252864,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 201059328,
+	Begin: 201252864,
 	DType: "F32",
-	End:   201062400,
+	End:   201255936,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 201062400,
+	Begin: 201255936,
 	DType: "F32",
-	End:   201065472,
+	End:   201259008,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 201065472,
+	Begin: 201259008,
 	DType: "F32",
-	End:   201068544,
+	End:   201262080,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 201068544,
+	Begin: 201262080,
 	DType: "F32",
-	End:   208146432,
+	End:   208349184,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 208146432,
+	Begin: 208349184,
 	DType: "F32",
-	End:   208155648,
+	End:   208358400,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 208155648,
+	Begin: 208358400,
 	DType: "F32",
-	End:   210514944,
+	End:   210720768,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 210514944,
+	Begin: 210720768,
 	DType: "F32",
-	End:   210518016,
+	End:   210723840,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 210518016,
+	Begin: 210723840,
 	DType: "F32",
-	End:   210521088,
+	End:   210726912,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 210521088,
+	Begin: 210726912,
 	DType: "F32",
-	End:   210524160,
+	End:   210729984,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 210524160,
+	Begin: 210729984,
 	DType: "F32",
-	End:   219961344,
+	End:   220179456,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 219961344,
+	Begin: 220179456,
 	DType: "F32",
-	End:   219973632,
+	End:   220191744,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 219973632,
+	Begin: 220191744,
 	DType: "F32",
-	End:   229410816,
+	End:   229632000,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 229410816,
+	Begin: 229632000,
 	DType: "F32",
-	End:   229413888,
+	End:   229635072,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 229413888,
+	Begin: 229635072,
 	DType: "F32",
-	End:   229416960,
+	End:   229638144,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 229416960,
+	Begin: 229638144,
 	DType: "F32",
-	End:   229420032,
+	End:   229641216,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 229420032,
+	Begin: 229641216,
 	DType: "F32",
-	End:   236497920,
+	End:   236728320,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 236497920,
+	Begin: 236728320,
 	DType: "F32",
-	End:   236507136,
+	End:   236737536,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 236507136,
+	Begin: 236737536,
 	DType: "F32",
-	End:   238866432,
+	End:   239099904,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 238866432,
+	Begin: 239099904,
 	DType: "F32",
-	End:   238869504,
+	End:   239102976,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 238869504,
+	Begin: 239102976,
 	DType: "F32",
-	End:   238872576,
+	End:   239106048,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 238872576,
+	Begin: 239106048,
 	DType: "F32",
-	End:   238875648,
+	End:   239109120,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 238875648,
+	Begin: 239109120,
 	DType: "F32",
-	End:   248312832,
+	End:   248558592,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 248312832,
+	Begin: 248558592,
 	DType: "F32",
-	End:   248325120,
+	End:   248570880,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 248325120,
+	Begin: 248570880,
 	DType: "F32",
-	End:   257762304,
+	End:   258011136,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 257762304,
+	Begin: 258011136,
 	DType: "F32",
-	End:   257765376,
+	End:   258014208,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 257765376,
+	Begin: 258014208,
 	DType: "F32",
-	End:   257768448,
+	End:   258017280,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 257768448,
+	Begin: 258017280,
 	DType: "F32",
-	End:   257771520,
+	End:   258020352,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 257771520,
+	Begin: 258020352,
 	DType: "F32",
-	End:   264849408,
+	End:   265107456,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 264849408,
+	Begin: 265107456,
 	DType: "F32",
-	End:   264858624,
+	End:   265116672,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 264858624,
+	Begin: 265116672,
 	DType: "F32",
-	End:   267217920,
+	End:   267479040,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 267217920,
+	Begin: 267479040,
 	DType: "F32",
-	End:   267220992,
+	End:   267482112,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 267220992,
+	Begin: 267482112,
 	DType: "F32",
-	End:   267224064,
+	End:   267485184,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 267224064,
+	Begin: 267485184,
 	DType: "F32",
-	End:   267227136,
+	End:   267488256,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 267227136,
+	Begin: 267488256,
 	DType: "F32",
-	End:   276664320,
+	End:   276937728,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 276664320,
+	Begin: 276937728,
 	DType: "F32",
-	End:   276676608,
+	End:   276950016,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 276676608,
+	Begin: 276950016,
 	DType: "F32",
-	End:   286113792,
+	End:   286390272,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 286113792,
+	Begin: 286390272,
 	DType: "F32",
-	End:   286116864,
+	End:   286393344,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 286116864,
+	Begin: 286393344,
 	DType: "F32",
-	End:   286119936,
+	End:   286396416,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 286119936,
+	Begin: 286396416,
 	DType: "F32",
-	End:   286123008,
+	End:   286399488,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 286123008,
+	Begin: 286399488,
 	DType: "F32",
-	End:   293200896,
+	End:   293486592,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 293200896,
+	Begin: 293486592,
 	DType: "F32",
-	End:   293210112,
+	End:   293495808,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 293210112,
+	Begin: 293495808,
 	DType: "F32",
-	End:   295569408,
+	End:   295858176,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 295569408,
+	Begin: 295858176,
 	DType: "F32",
-	End:   295572480,
+	End:   295861248,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 295572480,
+	Begin: 295861248,
 	DType: "F32",
-	End:   295575552,
+	End:   295864320,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 295575552,
+	Begin: 295864320,
 	DType: "F32",
-	End:   295578624,
+	End:   295867392,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 295578624,
+	Begin: 295867392,
 	DType: "F32",
-	End:   305015808,
+	End:   305316864,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 305015808,
+	Begin: 305316864,
 	DType: "F32",
-	End:   305028096,
+	End:   305329152,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 305028096,
+	Begin: 305329152,
 	DType: "F32",
-	End:   314465280,
+	End:   314769408,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 314465280,
+	Begin: 314769408,
 	DType: "F32",
-	End:   314468352,
+	End:   314772480,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 314468352,
+	Begin: 314772480,
 	DType: "F32",
-	End:   314471424,
+	End:   314775552,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{768},
 }, {
-	Begin: 314471424,
+	Begin: 314775552,
 	DType: "F32",
-	End:   314474496,
+	End:   314778624,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{768},
 }, {
-	Begin: 314474496,
+	Begin: 314778624,
 	DType: "F32",
-	End:   321552384,
+	End:   321865728,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{144, 768, 16},
+	Shape: []int{144, 769, 16},
 }, {
-	Begin: 321552384,
+	Begin: 321865728,
 	DType: "F32",
-	End:   321561600,
+	End:   321874944,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{2304},
 }, {
-	Begin: 321561600,
+	Begin: 321874944,
 	DType: "F32",
-	End:   323920896,
+	End:   324237312,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{48, 768, 16},
+	Shape: []int{48, 769, 16},
 }, {
-	Begin: 323920896,
+	Begin: 324237312,
 	DType: "F32",
-	End:   323923968,
+	End:   324240384,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{768},
 }, {
-	Begin: 323923968,
+	Begin: 324240384,
 	DType: "F32",
-	End:   323927040,
+	End:   324243456,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{768},
 }, {
-	Begin: 323927040,
+	Begin: 324243456,
 	DType: "F32",
-	End:   323930112,
+	End:   324246528,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 323930112,
+	Begin: 324246528,
 	DType: "F32",
-	End:   333367296,
+	End:   333696000,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{192, 768, 16},
+	Shape: []int{192, 769, 16},
 }, {
-	Begin: 333367296,
+	Begin: 333696000,
 	DType: "F32",
-	End:   333379584,
+	End:   333708288,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 333379584,
+	Begin: 333708288,
 	DType: "F32",
-	End:   342816768,
+	End:   343148544,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{48, 3072, 16},
+	Shape: []int{48, 3073, 16},
 }, {
-	Begin: 342816768,
+	Begin: 343148544,
 	DType: "F32",
-	End:   342819840,
+	End:   343151616,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{768},
 }, {
-	Begin: 342819840,
+	Begin: 343151616,
 	DType: "F32",
-	End:   342822912,
+	End:   343154688,
 	Name:  "norm.weight",
 	Shape: []int{768},
 }, {
-	Begin: 342822912,
+	Begin: 343154688,
 	DType: "F32",
-	End:   342825984,
+	End:   343157760,
 	Name:  "norm.bias",
 	Shape: []int{768},
 }}
@@ -1102,7 +1102,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

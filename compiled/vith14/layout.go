@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(334587658240) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "9428e92be065263578d94648b59e99b5a52f3eaa9f4f540a72d5ba26711a7523"
+const LayoutHash = "fdfd391f81d5be72d42d519f59f4dd33c124bf1004eba90fcb68ad979fc26f4f"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,390 +45,390 @@ const (
 	patchEmbedProjBias   = 1082880   // patch_embed.proj.bias: [1280]
 	b0Norm1Weight        = 1084160   // blocks.0.norm1.weight: [1280]
 	b0Norm1Bias          = 1085440   // blocks.0.norm1.bias: [1280]
-	b0AttnQkvWeight      = 1086720   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b0AttnQkvBias        = 6001920   // blocks.0.attn.qkv.bias: [3840]
-	b0AttnProjWeight     = 6005760   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b0AttnProjBias       = 7644160   // blocks.0.attn.proj.bias: [1280]
-	b0Norm2Weight        = 7645440   // blocks.0.norm2.weight: [1280]
-	b0Norm2Bias          = 7646720   // blocks.0.norm2.bias: [1280]
-	b0MlpFc1Weight       = 7648000   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b0MlpFc1Bias         = 14201600  // blocks.0.mlp.fc1.bias: [5120]
-	b0MlpFc2Weight       = 14206720  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b0MlpFc2Bias         = 20760320  // blocks.0.mlp.fc2.bias: [1280]
-	b1Norm1Weight        = 20761600  // blocks.1.norm1.weight: [1280]
-	b1Norm1Bias          = 20762880  // blocks.1.norm1.bias: [1280]
-	b1AttnQkvWeight      = 20764160  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b1AttnQkvBias        = 25679360  // blocks.1.attn.qkv.bias: [3840]
-	b1AttnProjWeight     = 25683200  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b1AttnProjBias       = 27321600  // blocks.1.attn.proj.bias: [1280]
-	b1Norm2Weight        = 27322880  // blocks.1.norm2.weight: [1280]
-	b1Norm2Bias          = 27324160  // blocks.1.norm2.bias: [1280]
-	b1MlpFc1Weight       = 27325440  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b1MlpFc1Bias         = 33879040  // blocks.1.mlp.fc1.bias: [5120]
-	b1MlpFc2Weight       = 33884160  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b1MlpFc2Bias         = 40437760  // blocks.1.mlp.fc2.bias: [1280]
-	b2Norm1Weight        = 40439040  // blocks.2.norm1.weight: [1280]
-	b2Norm1Bias          = 40440320  // blocks.2.norm1.bias: [1280]
-	b2AttnQkvWeight      = 40441600  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b2AttnQkvBias        = 45356800  // blocks.2.attn.qkv.bias: [3840]
-	b2AttnProjWeight     = 45360640  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b2AttnProjBias       = 46999040  // blocks.2.attn.proj.bias: [1280]
-	b2Norm2Weight        = 47000320  // blocks.2.norm2.weight: [1280]
-	b2Norm2Bias          = 47001600  // blocks.2.norm2.bias: [1280]
-	b2MlpFc1Weight       = 47002880  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b2MlpFc1Bias         = 53556480  // blocks.2.mlp.fc1.bias: [5120]
-	b2MlpFc2Weight       = 53561600  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b2MlpFc2Bias         = 60115200  // blocks.2.mlp.fc2.bias: [1280]
-	b3Norm1Weight        = 60116480  // blocks.3.norm1.weight: [1280]
-	b3Norm1Bias          = 60117760  // blocks.3.norm1.bias: [1280]
-	b3AttnQkvWeight      = 60119040  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b3AttnQkvBias        = 65034240  // blocks.3.attn.qkv.bias: [3840]
-	b3AttnProjWeight     = 65038080  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b3AttnProjBias       = 66676480  // blocks.3.attn.proj.bias: [1280]
-	b3Norm2Weight        = 66677760  // blocks.3.norm2.weight: [1280]
-	b3Norm2Bias          = 66679040  // blocks.3.norm2.bias: [1280]
-	b3MlpFc1Weight       = 66680320  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b3MlpFc1Bias         = 73233920  // blocks.3.mlp.fc1.bias: [5120]
-	b3MlpFc2Weight       = 73239040  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b3MlpFc2Bias         = 79792640  // blocks.3.mlp.fc2.bias: [1280]
-	b4Norm1Weight        = 79793920  // blocks.4.norm1.weight: [1280]
-	b4Norm1Bias          = 79795200  // blocks.4.norm1.bias: [1280]
-	b4AttnQkvWeight      = 79796480  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b4AttnQkvBias        = 84711680  // blocks.4.attn.qkv.bias: [3840]
-	b4AttnProjWeight     = 84715520  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b4AttnProjBias       = 86353920  // blocks.4.attn.proj.bias: [1280]
-	b4Norm2Weight        = 86355200  // blocks.4.norm2.weight: [1280]
-	b4Norm2Bias          = 86356480  // blocks.4.norm2.bias: [1280]
-	b4MlpFc1Weight       = 86357760  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b4MlpFc1Bias         = 92911360  // blocks.4.mlp.fc1.bias: [5120]
-	b4MlpFc2Weight       = 92916480  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b4MlpFc2Bias         = 99470080  // blocks.4.mlp.fc2.bias: [1280]
-	b5Norm1Weight        = 99471360  // blocks.5.norm1.weight: [1280]
-	b5Norm1Bias          = 99472640  // blocks.5.norm1.bias: [1280]
-	b5AttnQkvWeight      = 99473920  // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b5AttnQkvBias        = 104389120 // blocks.5.attn.qkv.bias: [3840]
-	b5AttnProjWeight     = 104392960 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b5AttnProjBias       = 106031360 // blocks.5.attn.proj.bias: [1280]
-	b5Norm2Weight        = 106032640 // blocks.5.norm2.weight: [1280]
-	b5Norm2Bias          = 106033920 // blocks.5.norm2.bias: [1280]
-	b5MlpFc1Weight       = 106035200 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b5MlpFc1Bias         = 112588800 // blocks.5.mlp.fc1.bias: [5120]
-	b5MlpFc2Weight       = 112593920 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b5MlpFc2Bias         = 119147520 // blocks.5.mlp.fc2.bias: [1280]
-	b6Norm1Weight        = 119148800 // blocks.6.norm1.weight: [1280]
-	b6Norm1Bias          = 119150080 // blocks.6.norm1.bias: [1280]
-	b6AttnQkvWeight      = 119151360 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b6AttnQkvBias        = 124066560 // blocks.6.attn.qkv.bias: [3840]
-	b6AttnProjWeight     = 124070400 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b6AttnProjBias       = 125708800 // blocks.6.attn.proj.bias: [1280]
-	b6Norm2Weight        = 125710080 // blocks.6.norm2.weight: [1280]
-	b6Norm2Bias          = 125711360 // blocks.6.norm2.bias: [1280]
-	b6MlpFc1Weight       = 125712640 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b6MlpFc1Bias         = 132266240 // blocks.6.mlp.fc1.bias: [5120]
-	b6MlpFc2Weight       = 132271360 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b6MlpFc2Bias         = 138824960 // blocks.6.mlp.fc2.bias: [1280]
-	b7Norm1Weight        = 138826240 // blocks.7.norm1.weight: [1280]
-	b7Norm1Bias          = 138827520 // blocks.7.norm1.bias: [1280]
-	b7AttnQkvWeight      = 138828800 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b7AttnQkvBias        = 143744000 // blocks.7.attn.qkv.bias: [3840]
-	b7AttnProjWeight     = 143747840 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b7AttnProjBias       = 145386240 // blocks.7.attn.proj.bias: [1280]
-	b7Norm2Weight        = 145387520 // blocks.7.norm2.weight: [1280]
-	b7Norm2Bias          = 145388800 // blocks.7.norm2.bias: [1280]
-	b7MlpFc1Weight       = 145390080 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b7MlpFc1Bias         = 151943680 // blocks.7.mlp.fc1.bias: [5120]
-	b7MlpFc2Weight       = 151948800 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b7MlpFc2Bias         = 158502400 // blocks.7.mlp.fc2.bias: [1280]
-	b8Norm1Weight        = 158503680 // blocks.8.norm1.weight: [1280]
-	b8Norm1Bias          = 158504960 // blocks.8.norm1.bias: [1280]
-	b8AttnQkvWeight      = 158506240 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b8AttnQkvBias        = 163421440 // blocks.8.attn.qkv.bias: [3840]
-	b8AttnProjWeight     = 163425280 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b8AttnProjBias       = 165063680 // blocks.8.attn.proj.bias: [1280]
-	b8Norm2Weight        = 165064960 // blocks.8.norm2.weight: [1280]
-	b8Norm2Bias          = 165066240 // blocks.8.norm2.bias: [1280]
-	b8MlpFc1Weight       = 165067520 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b8MlpFc1Bias         = 171621120 // blocks.8.mlp.fc1.bias: [5120]
-	b8MlpFc2Weight       = 171626240 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b8MlpFc2Bias         = 178179840 // blocks.8.mlp.fc2.bias: [1280]
-	b9Norm1Weight        = 178181120 // blocks.9.norm1.weight: [1280]
-	b9Norm1Bias          = 178182400 // blocks.9.norm1.bias: [1280]
-	b9AttnQkvWeight      = 178183680 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b9AttnQkvBias        = 183098880 // blocks.9.attn.qkv.bias: [3840]
-	b9AttnProjWeight     = 183102720 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b9AttnProjBias       = 184741120 // blocks.9.attn.proj.bias: [1280]
-	b9Norm2Weight        = 184742400 // blocks.9.norm2.weight: [1280]
-	b9Norm2Bias          = 184743680 // blocks.9.norm2.bias: [1280]
-	b9MlpFc1Weight       = 184744960 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b9MlpFc1Bias         = 191298560 // blocks.9.mlp.fc1.bias: [5120]
-	b9MlpFc2Weight       = 191303680 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b9MlpFc2Bias         = 197857280 // blocks.9.mlp.fc2.bias: [1280]
-	b10Norm1Weight       = 197858560 // blocks.10.norm1.weight: [1280]
-	b10Norm1Bias         = 197859840 // blocks.10.norm1.bias: [1280]
-	b10AttnQkvWeight     = 197861120 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b10AttnQkvBias       = 202776320 // blocks.10.attn.qkv.bias: [3840]
-	b10AttnProjWeight    = 202780160 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b10AttnProjBias      = 204418560 // blocks.10.attn.proj.bias: [1280]
-	b10Norm2Weight       = 204419840 // blocks.10.norm2.weight: [1280]
-	b10Norm2Bias         = 204421120 // blocks.10.norm2.bias: [1280]
-	b10MlpFc1Weight      = 204422400 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b10MlpFc1Bias        = 210976000 // blocks.10.mlp.fc1.bias: [5120]
-	b10MlpFc2Weight      = 210981120 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b10MlpFc2Bias        = 217534720 // blocks.10.mlp.fc2.bias: [1280]
-	b11Norm1Weight       = 217536000 // blocks.11.norm1.weight: [1280]
-	b11Norm1Bias         = 217537280 // blocks.11.norm1.bias: [1280]
-	b11AttnQkvWeight     = 217538560 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b11AttnQkvBias       = 222453760 // blocks.11.attn.qkv.bias: [3840]
-	b11AttnProjWeight    = 222457600 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b11AttnProjBias      = 224096000 // blocks.11.attn.proj.bias: [1280]
-	b11Norm2Weight       = 224097280 // blocks.11.norm2.weight: [1280]
-	b11Norm2Bias         = 224098560 // blocks.11.norm2.bias: [1280]
-	b11MlpFc1Weight      = 224099840 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b11MlpFc1Bias        = 230653440 // blocks.11.mlp.fc1.bias: [5120]
-	b11MlpFc2Weight      = 230658560 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b11MlpFc2Bias        = 237212160 // blocks.11.mlp.fc2.bias: [1280]
-	b12Norm1Weight       = 237213440 // blocks.12.norm1.weight: [1280]
-	b12Norm1Bias         = 237214720 // blocks.12.norm1.bias: [1280]
-	b12AttnQkvWeight     = 237216000 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b12AttnQkvBias       = 242131200 // blocks.12.attn.qkv.bias: [3840]
-	b12AttnProjWeight    = 242135040 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b12AttnProjBias      = 243773440 // blocks.12.attn.proj.bias: [1280]
-	b12Norm2Weight       = 243774720 // blocks.12.norm2.weight: [1280]
-	b12Norm2Bias         = 243776000 // blocks.12.norm2.bias: [1280]
-	b12MlpFc1Weight      = 243777280 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b12MlpFc1Bias        = 250330880 // blocks.12.mlp.fc1.bias: [5120]
-	b12MlpFc2Weight      = 250336000 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b12MlpFc2Bias        = 256889600 // blocks.12.mlp.fc2.bias: [1280]
-	b13Norm1Weight       = 256890880 // blocks.13.norm1.weight: [1280]
-	b13Norm1Bias         = 256892160 // blocks.13.norm1.bias: [1280]
-	b13AttnQkvWeight     = 256893440 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b13AttnQkvBias       = 261808640 // blocks.13.attn.qkv.bias: [3840]
-	b13AttnProjWeight    = 261812480 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b13AttnProjBias      = 263450880 // blocks.13.attn.proj.bias: [1280]
-	b13Norm2Weight       = 263452160 // blocks.13.norm2.weight: [1280]
-	b13Norm2Bias         = 263453440 // blocks.13.norm2.bias: [1280]
-	b13MlpFc1Weight      = 263454720 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b13MlpFc1Bias        = 270008320 // blocks.13.mlp.fc1.bias: [5120]
-	b13MlpFc2Weight      = 270013440 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b13MlpFc2Bias        = 276567040 // blocks.13.mlp.fc2.bias: [1280]
-	b14Norm1Weight       = 276568320 // blocks.14.norm1.weight: [1280]
-	b14Norm1Bias         = 276569600 // blocks.14.norm1.bias: [1280]
-	b14AttnQkvWeight     = 276570880 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b14AttnQkvBias       = 281486080 // blocks.14.attn.qkv.bias: [3840]
-	b14AttnProjWeight    = 281489920 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b14AttnProjBias      = 283128320 // blocks.14.attn.proj.bias: [1280]
-	b14Norm2Weight       = 283129600 // blocks.14.norm2.weight: [1280]
-	b14Norm2Bias         = 283130880 // blocks.14.norm2.bias: [1280]
-	b14MlpFc1Weight      = 283132160 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b14MlpFc1Bias        = 289685760 // blocks.14.mlp.fc1.bias: [5120]
-	b14MlpFc2Weight      = 289690880 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b14MlpFc2Bias        = 296244480 // blocks.14.mlp.fc2.bias: [1280]
-	b15Norm1Weight       = 296245760 // blocks.15.norm1.weight: [1280]
-	b15Norm1Bias         = 296247040 // blocks.15.norm1.bias: [1280]
-	b15AttnQkvWeight     = 296248320 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b15AttnQkvBias       = 301163520 // blocks.15.attn.qkv.bias: [3840]
-	b15AttnProjWeight    = 301167360 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b15AttnProjBias      = 302805760 // blocks.15.attn.proj.bias: [1280]
-	b15Norm2Weight       = 302807040 // blocks.15.norm2.weight: [1280]
-	b15Norm2Bias         = 302808320 // blocks.15.norm2.bias: [1280]
-	b15MlpFc1Weight      = 302809600 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b15MlpFc1Bias        = 309363200 // blocks.15.mlp.fc1.bias: [5120]
-	b15MlpFc2Weight      = 309368320 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b15MlpFc2Bias        = 315921920 // blocks.15.mlp.fc2.bias: [1280]
-	b16Norm1Weight       = 315923200 // blocks.16.norm1.weight: [1280]
-	b16Norm1Bias         = 315924480 // blocks.16.norm1.bias: [1280]
-	b16AttnQkvWeight     = 315925760 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b16AttnQkvBias       = 320840960 // blocks.16.attn.qkv.bias: [3840]
-	b16AttnProjWeight    = 320844800 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b16AttnProjBias      = 322483200 // blocks.16.attn.proj.bias: [1280]
-	b16Norm2Weight       = 322484480 // blocks.16.norm2.weight: [1280]
-	b16Norm2Bias         = 322485760 // blocks.16.norm2.bias: [1280]
-	b16MlpFc1Weight      = 322487040 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b16MlpFc1Bias        = 329040640 // blocks.16.mlp.fc1.bias: [5120]
-	b16MlpFc2Weight      = 329045760 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b16MlpFc2Bias        = 335599360 // blocks.16.mlp.fc2.bias: [1280]
-	b17Norm1Weight       = 335600640 // blocks.17.norm1.weight: [1280]
-	b17Norm1Bias         = 335601920 // blocks.17.norm1.bias: [1280]
-	b17AttnQkvWeight     = 335603200 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b17AttnQkvBias       = 340518400 // blocks.17.attn.qkv.bias: [3840]
-	b17AttnProjWeight    = 340522240 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b17AttnProjBias      = 342160640 // blocks.17.attn.proj.bias: [1280]
-	b17Norm2Weight       = 342161920 // blocks.17.norm2.weight: [1280]
-	b17Norm2Bias         = 342163200 // blocks.17.norm2.bias: [1280]
-	b17MlpFc1Weight      = 342164480 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b17MlpFc1Bias        = 348718080 // blocks.17.mlp.fc1.bias: [5120]
-	b17MlpFc2Weight      = 348723200 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b17MlpFc2Bias        = 355276800 // blocks.17.mlp.fc2.bias: [1280]
-	b18Norm1Weight       = 355278080 // blocks.18.norm1.weight: [1280]
-	b18Norm1Bias         = 355279360 // blocks.18.norm1.bias: [1280]
-	b18AttnQkvWeight     = 355280640 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b18AttnQkvBias       = 360195840 // blocks.18.attn.qkv.bias: [3840]
-	b18AttnProjWeight    = 360199680 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b18AttnProjBias      = 361838080 // blocks.18.attn.proj.bias: [1280]
-	b18Norm2Weight       = 361839360 // blocks.18.norm2.weight: [1280]
-	b18Norm2Bias         = 361840640 // blocks.18.norm2.bias: [1280]
-	b18MlpFc1Weight      = 361841920 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b18MlpFc1Bias        = 368395520 // blocks.18.mlp.fc1.bias: [5120]
-	b18MlpFc2Weight      = 368400640 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b18MlpFc2Bias        = 374954240 // blocks.18.mlp.fc2.bias: [1280]
-	b19Norm1Weight       = 374955520 // blocks.19.norm1.weight: [1280]
-	b19Norm1Bias         = 374956800 // blocks.19.norm1.bias: [1280]
-	b19AttnQkvWeight     = 374958080 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b19AttnQkvBias       = 379873280 // blocks.19.attn.qkv.bias: [3840]
-	b19AttnProjWeight    = 379877120 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b19AttnProjBias      = 381515520 // blocks.19.attn.proj.bias: [1280]
-	b19Norm2Weight       = 381516800 // blocks.19.norm2.weight: [1280]
-	b19Norm2Bias         = 381518080 // blocks.19.norm2.bias: [1280]
-	b19MlpFc1Weight      = 381519360 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b19MlpFc1Bias        = 388072960 // blocks.19.mlp.fc1.bias: [5120]
-	b19MlpFc2Weight      = 388078080 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b19MlpFc2Bias        = 394631680 // blocks.19.mlp.fc2.bias: [1280]
-	b20Norm1Weight       = 394632960 // blocks.20.norm1.weight: [1280]
-	b20Norm1Bias         = 394634240 // blocks.20.norm1.bias: [1280]
-	b20AttnQkvWeight     = 394635520 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b20AttnQkvBias       = 399550720 // blocks.20.attn.qkv.bias: [3840]
-	b20AttnProjWeight    = 399554560 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b20AttnProjBias      = 401192960 // blocks.20.attn.proj.bias: [1280]
-	b20Norm2Weight       = 401194240 // blocks.20.norm2.weight: [1280]
-	b20Norm2Bias         = 401195520 // blocks.20.norm2.bias: [1280]
-	b20MlpFc1Weight      = 401196800 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b20MlpFc1Bias        = 407750400 // blocks.20.mlp.fc1.bias: [5120]
-	b20MlpFc2Weight      = 407755520 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b20MlpFc2Bias        = 414309120 // blocks.20.mlp.fc2.bias: [1280]
-	b21Norm1Weight       = 414310400 // blocks.21.norm1.weight: [1280]
-	b21Norm1Bias         = 414311680 // blocks.21.norm1.bias: [1280]
-	b21AttnQkvWeight     = 414312960 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b21AttnQkvBias       = 419228160 // blocks.21.attn.qkv.bias: [3840]
-	b21AttnProjWeight    = 419232000 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b21AttnProjBias      = 420870400 // blocks.21.attn.proj.bias: [1280]
-	b21Norm2Weight       = 420871680 // blocks.21.norm2.weight: [1280]
-	b21Norm2Bias         = 420872960 // blocks.21.norm2.bias: [1280]
-	b21MlpFc1Weight      = 420874240 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b21MlpFc1Bias        = 427427840 // blocks.21.mlp.fc1.bias: [5120]
-	b21MlpFc2Weight      = 427432960 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b21MlpFc2Bias        = 433986560 // blocks.21.mlp.fc2.bias: [1280]
-	b22Norm1Weight       = 433987840 // blocks.22.norm1.weight: [1280]
-	b22Norm1Bias         = 433989120 // blocks.22.norm1.bias: [1280]
-	b22AttnQkvWeight     = 433990400 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b22AttnQkvBias       = 438905600 // blocks.22.attn.qkv.bias: [3840]
-	b22AttnProjWeight    = 438909440 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b22AttnProjBias      = 440547840 // blocks.22.attn.proj.bias: [1280]
-	b22Norm2Weight       = 440549120 // blocks.22.norm2.weight: [1280]
-	b22Norm2Bias         = 440550400 // blocks.22.norm2.bias: [1280]
-	b22MlpFc1Weight      = 440551680 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b22MlpFc1Bias        = 447105280 // blocks.22.mlp.fc1.bias: [5120]
-	b22MlpFc2Weight      = 447110400 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b22MlpFc2Bias        = 453664000 // blocks.22.mlp.fc2.bias: [1280]
-	b23Norm1Weight       = 453665280 // blocks.23.norm1.weight: [1280]
-	b23Norm1Bias         = 453666560 // blocks.23.norm1.bias: [1280]
-	b23AttnQkvWeight     = 453667840 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b23AttnQkvBias       = 458583040 // blocks.23.attn.qkv.bias: [3840]
-	b23AttnProjWeight    = 458586880 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b23AttnProjBias      = 460225280 // blocks.23.attn.proj.bias: [1280]
-	b23Norm2Weight       = 460226560 // blocks.23.norm2.weight: [1280]
-	b23Norm2Bias         = 460227840 // blocks.23.norm2.bias: [1280]
-	b23MlpFc1Weight      = 460229120 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b23MlpFc1Bias        = 466782720 // blocks.23.mlp.fc1.bias: [5120]
-	b23MlpFc2Weight      = 466787840 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b23MlpFc2Bias        = 473341440 // blocks.23.mlp.fc2.bias: [1280]
-	b24Norm1Weight       = 473342720 // blocks.24.norm1.weight: [1280]
-	b24Norm1Bias         = 473344000 // blocks.24.norm1.bias: [1280]
-	b24AttnQkvWeight     = 473345280 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b24AttnQkvBias       = 478260480 // blocks.24.attn.qkv.bias: [3840]
-	b24AttnProjWeight    = 478264320 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b24AttnProjBias      = 479902720 // blocks.24.attn.proj.bias: [1280]
-	b24Norm2Weight       = 479904000 // blocks.24.norm2.weight: [1280]
-	b24Norm2Bias         = 479905280 // blocks.24.norm2.bias: [1280]
-	b24MlpFc1Weight      = 479906560 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b24MlpFc1Bias        = 486460160 // blocks.24.mlp.fc1.bias: [5120]
-	b24MlpFc2Weight      = 486465280 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b24MlpFc2Bias        = 493018880 // blocks.24.mlp.fc2.bias: [1280]
-	b25Norm1Weight       = 493020160 // blocks.25.norm1.weight: [1280]
-	b25Norm1Bias         = 493021440 // blocks.25.norm1.bias: [1280]
-	b25AttnQkvWeight     = 493022720 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b25AttnQkvBias       = 497937920 // blocks.25.attn.qkv.bias: [3840]
-	b25AttnProjWeight    = 497941760 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b25AttnProjBias      = 499580160 // blocks.25.attn.proj.bias: [1280]
-	b25Norm2Weight       = 499581440 // blocks.25.norm2.weight: [1280]
-	b25Norm2Bias         = 499582720 // blocks.25.norm2.bias: [1280]
-	b25MlpFc1Weight      = 499584000 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b25MlpFc1Bias        = 506137600 // blocks.25.mlp.fc1.bias: [5120]
-	b25MlpFc2Weight      = 506142720 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b25MlpFc2Bias        = 512696320 // blocks.25.mlp.fc2.bias: [1280]
-	b26Norm1Weight       = 512697600 // blocks.26.norm1.weight: [1280]
-	b26Norm1Bias         = 512698880 // blocks.26.norm1.bias: [1280]
-	b26AttnQkvWeight     = 512700160 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b26AttnQkvBias       = 517615360 // blocks.26.attn.qkv.bias: [3840]
-	b26AttnProjWeight    = 517619200 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b26AttnProjBias      = 519257600 // blocks.26.attn.proj.bias: [1280]
-	b26Norm2Weight       = 519258880 // blocks.26.norm2.weight: [1280]
-	b26Norm2Bias         = 519260160 // blocks.26.norm2.bias: [1280]
-	b26MlpFc1Weight      = 519261440 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b26MlpFc1Bias        = 525815040 // blocks.26.mlp.fc1.bias: [5120]
-	b26MlpFc2Weight      = 525820160 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b26MlpFc2Bias        = 532373760 // blocks.26.mlp.fc2.bias: [1280]
-	b27Norm1Weight       = 532375040 // blocks.27.norm1.weight: [1280]
-	b27Norm1Bias         = 532376320 // blocks.27.norm1.bias: [1280]
-	b27AttnQkvWeight     = 532377600 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b27AttnQkvBias       = 537292800 // blocks.27.attn.qkv.bias: [3840]
-	b27AttnProjWeight    = 537296640 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b27AttnProjBias      = 538935040 // blocks.27.attn.proj.bias: [1280]
-	b27Norm2Weight       = 538936320 // blocks.27.norm2.weight: [1280]
-	b27Norm2Bias         = 538937600 // blocks.27.norm2.bias: [1280]
-	b27MlpFc1Weight      = 538938880 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b27MlpFc1Bias        = 545492480 // blocks.27.mlp.fc1.bias: [5120]
-	b27MlpFc2Weight      = 545497600 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b27MlpFc2Bias        = 552051200 // blocks.27.mlp.fc2.bias: [1280]
-	b28Norm1Weight       = 552052480 // blocks.28.norm1.weight: [1280]
-	b28Norm1Bias         = 552053760 // blocks.28.norm1.bias: [1280]
-	b28AttnQkvWeight     = 552055040 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b28AttnQkvBias       = 556970240 // blocks.28.attn.qkv.bias: [3840]
-	b28AttnProjWeight    = 556974080 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b28AttnProjBias      = 558612480 // blocks.28.attn.proj.bias: [1280]
-	b28Norm2Weight       = 558613760 // blocks.28.norm2.weight: [1280]
-	b28Norm2Bias         = 558615040 // blocks.28.norm2.bias: [1280]
-	b28MlpFc1Weight      = 558616320 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b28MlpFc1Bias        = 565169920 // blocks.28.mlp.fc1.bias: [5120]
-	b28MlpFc2Weight      = 565175040 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b28MlpFc2Bias        = 571728640 // blocks.28.mlp.fc2.bias: [1280]
-	b29Norm1Weight       = 571729920 // blocks.29.norm1.weight: [1280]
-	b29Norm1Bias         = 571731200 // blocks.29.norm1.bias: [1280]
-	b29AttnQkvWeight     = 571732480 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b29AttnQkvBias       = 576647680 // blocks.29.attn.qkv.bias: [3840]
-	b29AttnProjWeight    = 576651520 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b29AttnProjBias      = 578289920 // blocks.29.attn.proj.bias: [1280]
-	b29Norm2Weight       = 578291200 // blocks.29.norm2.weight: [1280]
-	b29Norm2Bias         = 578292480 // blocks.29.norm2.bias: [1280]
-	b29MlpFc1Weight      = 578293760 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b29MlpFc1Bias        = 584847360 // blocks.29.mlp.fc1.bias: [5120]
-	b29MlpFc2Weight      = 584852480 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b29MlpFc2Bias        = 591406080 // blocks.29.mlp.fc2.bias: [1280]
-	b30Norm1Weight       = 591407360 // blocks.30.norm1.weight: [1280]
-	b30Norm1Bias         = 591408640 // blocks.30.norm1.bias: [1280]
-	b30AttnQkvWeight     = 591409920 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b30AttnQkvBias       = 596325120 // blocks.30.attn.qkv.bias: [3840]
-	b30AttnProjWeight    = 596328960 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b30AttnProjBias      = 597967360 // blocks.30.attn.proj.bias: [1280]
-	b30Norm2Weight       = 597968640 // blocks.30.norm2.weight: [1280]
-	b30Norm2Bias         = 597969920 // blocks.30.norm2.bias: [1280]
-	b30MlpFc1Weight      = 597971200 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b30MlpFc1Bias        = 604524800 // blocks.30.mlp.fc1.bias: [5120]
-	b30MlpFc2Weight      = 604529920 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b30MlpFc2Bias        = 611083520 // blocks.30.mlp.fc2.bias: [1280]
-	b31Norm1Weight       = 611084800 // blocks.31.norm1.weight: [1280]
-	b31Norm1Bias         = 611086080 // blocks.31.norm1.bias: [1280]
-	b31AttnQkvWeight     = 611087360 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b31AttnQkvBias       = 616002560 // blocks.31.attn.qkv.bias: [3840]
-	b31AttnProjWeight    = 616006400 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b31AttnProjBias      = 617644800 // blocks.31.attn.proj.bias: [1280]
-	b31Norm2Weight       = 617646080 // blocks.31.norm2.weight: [1280]
-	b31Norm2Bias         = 617647360 // blocks.31.norm2.bias: [1280]
-	b31MlpFc1Weight      = 617648640 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b31MlpFc1Bias        = 624202240 // blocks.31.mlp.fc1.bias: [5120]
-	b31MlpFc2Weight      = 624207360 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b31MlpFc2Bias        = 630760960 // blocks.31.mlp.fc2.bias: [1280]
-	normWeight           = 630762240 // norm.weight: [1280]
-	normBias             = 630763520 // norm.bias: [1280]
+	b0AttnQkvWeight      = 1086720   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b0AttnQkvBias        = 6005760   // blocks.0.attn.qkv.bias: [3840]
+	b0AttnProjWeight     = 6009600   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b0AttnProjBias       = 7649280   // blocks.0.attn.proj.bias: [1280]
+	b0Norm2Weight        = 7650560   // blocks.0.norm2.weight: [1280]
+	b0Norm2Bias          = 7651840   // blocks.0.norm2.bias: [1280]
+	b0MlpFc1Weight       = 7653120   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b0MlpFc1Bias         = 14211840  // blocks.0.mlp.fc1.bias: [5120]
+	b0MlpFc2Weight       = 14216960  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b0MlpFc2Bias         = 20771840  // blocks.0.mlp.fc2.bias: [1280]
+	b1Norm1Weight        = 20773120  // blocks.1.norm1.weight: [1280]
+	b1Norm1Bias          = 20774400  // blocks.1.norm1.bias: [1280]
+	b1AttnQkvWeight      = 20775680  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b1AttnQkvBias        = 25694720  // blocks.1.attn.qkv.bias: [3840]
+	b1AttnProjWeight     = 25698560  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b1AttnProjBias       = 27338240  // blocks.1.attn.proj.bias: [1280]
+	b1Norm2Weight        = 27339520  // blocks.1.norm2.weight: [1280]
+	b1Norm2Bias          = 27340800  // blocks.1.norm2.bias: [1280]
+	b1MlpFc1Weight       = 27342080  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b1MlpFc1Bias         = 33900800  // blocks.1.mlp.fc1.bias: [5120]
+	b1MlpFc2Weight       = 33905920  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b1MlpFc2Bias         = 40460800  // blocks.1.mlp.fc2.bias: [1280]
+	b2Norm1Weight        = 40462080  // blocks.2.norm1.weight: [1280]
+	b2Norm1Bias          = 40463360  // blocks.2.norm1.bias: [1280]
+	b2AttnQkvWeight      = 40464640  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b2AttnQkvBias        = 45383680  // blocks.2.attn.qkv.bias: [3840]
+	b2AttnProjWeight     = 45387520  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b2AttnProjBias       = 47027200  // blocks.2.attn.proj.bias: [1280]
+	b2Norm2Weight        = 47028480  // blocks.2.norm2.weight: [1280]
+	b2Norm2Bias          = 47029760  // blocks.2.norm2.bias: [1280]
+	b2MlpFc1Weight       = 47031040  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b2MlpFc1Bias         = 53589760  // blocks.2.mlp.fc1.bias: [5120]
+	b2MlpFc2Weight       = 53594880  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b2MlpFc2Bias         = 60149760  // blocks.2.mlp.fc2.bias: [1280]
+	b3Norm1Weight        = 60151040  // blocks.3.norm1.weight: [1280]
+	b3Norm1Bias          = 60152320  // blocks.3.norm1.bias: [1280]
+	b3AttnQkvWeight      = 60153600  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b3AttnQkvBias        = 65072640  // blocks.3.attn.qkv.bias: [3840]
+	b3AttnProjWeight     = 65076480  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b3AttnProjBias       = 66716160  // blocks.3.attn.proj.bias: [1280]
+	b3Norm2Weight        = 66717440  // blocks.3.norm2.weight: [1280]
+	b3Norm2Bias          = 66718720  // blocks.3.norm2.bias: [1280]
+	b3MlpFc1Weight       = 66720000  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b3MlpFc1Bias         = 73278720  // blocks.3.mlp.fc1.bias: [5120]
+	b3MlpFc2Weight       = 73283840  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b3MlpFc2Bias         = 79838720  // blocks.3.mlp.fc2.bias: [1280]
+	b4Norm1Weight        = 79840000  // blocks.4.norm1.weight: [1280]
+	b4Norm1Bias          = 79841280  // blocks.4.norm1.bias: [1280]
+	b4AttnQkvWeight      = 79842560  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b4AttnQkvBias        = 84761600  // blocks.4.attn.qkv.bias: [3840]
+	b4AttnProjWeight     = 84765440  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b4AttnProjBias       = 86405120  // blocks.4.attn.proj.bias: [1280]
+	b4Norm2Weight        = 86406400  // blocks.4.norm2.weight: [1280]
+	b4Norm2Bias          = 86407680  // blocks.4.norm2.bias: [1280]
+	b4MlpFc1Weight       = 86408960  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b4MlpFc1Bias         = 92967680  // blocks.4.mlp.fc1.bias: [5120]
+	b4MlpFc2Weight       = 92972800  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b4MlpFc2Bias         = 99527680  // blocks.4.mlp.fc2.bias: [1280]
+	b5Norm1Weight        = 99528960  // blocks.5.norm1.weight: [1280]
+	b5Norm1Bias          = 99530240  // blocks.5.norm1.bias: [1280]
+	b5AttnQkvWeight      = 99531520  // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b5AttnQkvBias        = 104450560 // blocks.5.attn.qkv.bias: [3840]
+	b5AttnProjWeight     = 104454400 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b5AttnProjBias       = 106094080 // blocks.5.attn.proj.bias: [1280]
+	b5Norm2Weight        = 106095360 // blocks.5.norm2.weight: [1280]
+	b5Norm2Bias          = 106096640 // blocks.5.norm2.bias: [1280]
+	b5MlpFc1Weight       = 106097920 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b5MlpFc1Bias         = 112656640 // blocks.5.mlp.fc1.bias: [5120]
+	b5MlpFc2Weight       = 112661760 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b5MlpFc2Bias         = 119216640 // blocks.5.mlp.fc2.bias: [1280]
+	b6Norm1Weight        = 119217920 // blocks.6.norm1.weight: [1280]
+	b6Norm1Bias          = 119219200 // blocks.6.norm1.bias: [1280]
+	b6AttnQkvWeight      = 119220480 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b6AttnQkvBias        = 124139520 // blocks.6.attn.qkv.bias: [3840]
+	b6AttnProjWeight     = 124143360 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b6AttnProjBias       = 125783040 // blocks.6.attn.proj.bias: [1280]
+	b6Norm2Weight        = 125784320 // blocks.6.norm2.weight: [1280]
+	b6Norm2Bias          = 125785600 // blocks.6.norm2.bias: [1280]
+	b6MlpFc1Weight       = 125786880 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b6MlpFc1Bias         = 132345600 // blocks.6.mlp.fc1.bias: [5120]
+	b6MlpFc2Weight       = 132350720 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b6MlpFc2Bias         = 138905600 // blocks.6.mlp.fc2.bias: [1280]
+	b7Norm1Weight        = 138906880 // blocks.7.norm1.weight: [1280]
+	b7Norm1Bias          = 138908160 // blocks.7.norm1.bias: [1280]
+	b7AttnQkvWeight      = 138909440 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b7AttnQkvBias        = 143828480 // blocks.7.attn.qkv.bias: [3840]
+	b7AttnProjWeight     = 143832320 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b7AttnProjBias       = 145472000 // blocks.7.attn.proj.bias: [1280]
+	b7Norm2Weight        = 145473280 // blocks.7.norm2.weight: [1280]
+	b7Norm2Bias          = 145474560 // blocks.7.norm2.bias: [1280]
+	b7MlpFc1Weight       = 145475840 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b7MlpFc1Bias         = 152034560 // blocks.7.mlp.fc1.bias: [5120]
+	b7MlpFc2Weight       = 152039680 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b7MlpFc2Bias         = 158594560 // blocks.7.mlp.fc2.bias: [1280]
+	b8Norm1Weight        = 158595840 // blocks.8.norm1.weight: [1280]
+	b8Norm1Bias          = 158597120 // blocks.8.norm1.bias: [1280]
+	b8AttnQkvWeight      = 158598400 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b8AttnQkvBias        = 163517440 // blocks.8.attn.qkv.bias: [3840]
+	b8AttnProjWeight     = 163521280 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b8AttnProjBias       = 165160960 // blocks.8.attn.proj.bias: [1280]
+	b8Norm2Weight        = 165162240 // blocks.8.norm2.weight: [1280]
+	b8Norm2Bias          = 165163520 // blocks.8.norm2.bias: [1280]
+	b8MlpFc1Weight       = 165164800 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b8MlpFc1Bias         = 171723520 // blocks.8.mlp.fc1.bias: [5120]
+	b8MlpFc2Weight       = 171728640 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b8MlpFc2Bias         = 178283520 // blocks.8.mlp.fc2.bias: [1280]
+	b9Norm1Weight        = 178284800 // blocks.9.norm1.weight: [1280]
+	b9Norm1Bias          = 178286080 // blocks.9.norm1.bias: [1280]
+	b9AttnQkvWeight      = 178287360 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b9AttnQkvBias        = 183206400 // blocks.9.attn.qkv.bias: [3840]
+	b9AttnProjWeight     = 183210240 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b9AttnProjBias       = 184849920 // blocks.9.attn.proj.bias: [1280]
+	b9Norm2Weight        = 184851200 // blocks.9.norm2.weight: [1280]
+	b9Norm2Bias          = 184852480 // blocks.9.norm2.bias: [1280]
+	b9MlpFc1Weight       = 184853760 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b9MlpFc1Bias         = 191412480 // blocks.9.mlp.fc1.bias: [5120]
+	b9MlpFc2Weight       = 191417600 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b9MlpFc2Bias         = 197972480 // blocks.9.mlp.fc2.bias: [1280]
+	b10Norm1Weight       = 197973760 // blocks.10.norm1.weight: [1280]
+	b10Norm1Bias         = 197975040 // blocks.10.norm1.bias: [1280]
+	b10AttnQkvWeight     = 197976320 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b10AttnQkvBias       = 202895360 // blocks.10.attn.qkv.bias: [3840]
+	b10AttnProjWeight    = 202899200 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b10AttnProjBias      = 204538880 // blocks.10.attn.proj.bias: [1280]
+	b10Norm2Weight       = 204540160 // blocks.10.norm2.weight: [1280]
+	b10Norm2Bias         = 204541440 // blocks.10.norm2.bias: [1280]
+	b10MlpFc1Weight      = 204542720 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b10MlpFc1Bias        = 211101440 // blocks.10.mlp.fc1.bias: [5120]
+	b10MlpFc2Weight      = 211106560 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b10MlpFc2Bias        = 217661440 // blocks.10.mlp.fc2.bias: [1280]
+	b11Norm1Weight       = 217662720 // blocks.11.norm1.weight: [1280]
+	b11Norm1Bias         = 217664000 // blocks.11.norm1.bias: [1280]
+	b11AttnQkvWeight     = 217665280 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b11AttnQkvBias       = 222584320 // blocks.11.attn.qkv.bias: [3840]
+	b11AttnProjWeight    = 222588160 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b11AttnProjBias      = 224227840 // blocks.11.attn.proj.bias: [1280]
+	b11Norm2Weight       = 224229120 // blocks.11.norm2.weight: [1280]
+	b11Norm2Bias         = 224230400 // blocks.11.norm2.bias: [1280]
+	b11MlpFc1Weight      = 224231680 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b11MlpFc1Bias        = 230790400 // blocks.11.mlp.fc1.bias: [5120]
+	b11MlpFc2Weight      = 230795520 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b11MlpFc2Bias        = 237350400 // blocks.11.mlp.fc2.bias: [1280]
+	b12Norm1Weight       = 237351680 // blocks.12.norm1.weight: [1280]
+	b12Norm1Bias         = 237352960 // blocks.12.norm1.bias: [1280]
+	b12AttnQkvWeight     = 237354240 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b12AttnQkvBias       = 242273280 // blocks.12.attn.qkv.bias: [3840]
+	b12AttnProjWeight    = 242277120 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b12AttnProjBias      = 243916800 // blocks.12.attn.proj.bias: [1280]
+	b12Norm2Weight       = 243918080 // blocks.12.norm2.weight: [1280]
+	b12Norm2Bias         = 243919360 // blocks.12.norm2.bias: [1280]
+	b12MlpFc1Weight      = 243920640 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b12MlpFc1Bias        = 250479360 // blocks.12.mlp.fc1.bias: [5120]
+	b12MlpFc2Weight      = 250484480 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b12MlpFc2Bias        = 257039360 // blocks.12.mlp.fc2.bias: [1280]
+	b13Norm1Weight       = 257040640 // blocks.13.norm1.weight: [1280]
+	b13Norm1Bias         = 257041920 // blocks.13.norm1.bias: [1280]
+	b13AttnQkvWeight     = 257043200 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b13AttnQkvBias       = 261962240 // blocks.13.attn.qkv.bias: [3840]
+	b13AttnProjWeight    = 261966080 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b13AttnProjBias      = 263605760 // blocks.13.attn.proj.bias: [1280]
+	b13Norm2Weight       = 263607040 // blocks.13.norm2.weight: [1280]
+	b13Norm2Bias         = 263608320 // blocks.13.norm2.bias: [1280]
+	b13MlpFc1Weight      = 263609600 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b13MlpFc1Bias        = 270168320 // blocks.13.mlp.fc1.bias: [5120]
+	b13MlpFc2Weight      = 270173440 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b13MlpFc2Bias        = 276728320 // blocks.13.mlp.fc2.bias: [1280]
+	b14Norm1Weight       = 276729600 // blocks.14.norm1.weight: [1280]
+	b14Norm1Bias         = 276730880 // blocks.14.norm1.bias: [1280]
+	b14AttnQkvWeight     = 276732160 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b14AttnQkvBias       = 281651200 // blocks.14.attn.qkv.bias: [3840]
+	b14AttnProjWeight    = 281655040 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b14AttnProjBias      = 283294720 // blocks.14.attn.proj.bias: [1280]
+	b14Norm2Weight       = 283296000 // blocks.14.norm2.weight: [1280]
+	b14Norm2Bias         = 283297280 // blocks.14.norm2.bias: [1280]
+	b14MlpFc1Weight      = 283298560 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b14MlpFc1Bias        = 289857280 // blocks.14.mlp.fc1.bias: [5120]
+	b14MlpFc2Weight      = 289862400 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b14MlpFc2Bias        = 296417280 // blocks.14.mlp.fc2.bias: [1280]
+	b15Norm1Weight       = 296418560 // blocks.15.norm1.weight: [1280]
+	b15Norm1Bias         = 296419840 // blocks.15.norm1.bias: [1280]
+	b15AttnQkvWeight     = 296421120 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b15AttnQkvBias       = 301340160 // blocks.15.attn.qkv.bias: [3840]
+	b15AttnProjWeight    = 301344000 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b15AttnProjBias      = 302983680 // blocks.15.attn.proj.bias: [1280]
+	b15Norm2Weight       = 302984960 // blocks.15.norm2.weight: [1280]
+	b15Norm2Bias         = 302986240 // blocks.15.norm2.bias: [1280]
+	b15MlpFc1Weight      = 302987520 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b15MlpFc1Bias        = 309546240 // blocks.15.mlp.fc1.bias: [5120]
+	b15MlpFc2Weight      = 309551360 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b15MlpFc2Bias        = 316106240 // blocks.15.mlp.fc2.bias: [1280]
+	b16Norm1Weight       = 316107520 // blocks.16.norm1.weight: [1280]
+	b16Norm1Bias         = 316108800 // blocks.16.norm1.bias: [1280]
+	b16AttnQkvWeight     = 316110080 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b16AttnQkvBias       = 321029120 // blocks.16.attn.qkv.bias: [3840]
+	b16AttnProjWeight    = 321032960 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b16AttnProjBias      = 322672640 // blocks.16.attn.proj.bias: [1280]
+	b16Norm2Weight       = 322673920 // blocks.16.norm2.weight: [1280]
+	b16Norm2Bias         = 322675200 // blocks.16.norm2.bias: [1280]
+	b16MlpFc1Weight      = 322676480 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b16MlpFc1Bias        = 329235200 // blocks.16.mlp.fc1.bias: [5120]
+	b16MlpFc2Weight      = 329240320 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b16MlpFc2Bias        = 335795200 // blocks.16.mlp.fc2.bias: [1280]
+	b17Norm1Weight       = 335796480 // blocks.17.norm1.weight: [1280]
+	b17Norm1Bias         = 335797760 // blocks.17.norm1.bias: [1280]
+	b17AttnQkvWeight     = 335799040 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b17AttnQkvBias       = 340718080 // blocks.17.attn.qkv.bias: [3840]
+	b17AttnProjWeight    = 340721920 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b17AttnProjBias      = 342361600 // blocks.17.attn.proj.bias: [1280]
+	b17Norm2Weight       = 342362880 // blocks.17.norm2.weight: [1280]
+	b17Norm2Bias         = 342364160 // blocks.17.norm2.bias: [1280]
+	b17MlpFc1Weight      = 342365440 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b17MlpFc1Bias        = 348924160 // blocks.17.mlp.fc1.bias: [5120]
+	b17MlpFc2Weight      = 348929280 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b17MlpFc2Bias        = 355484160 // blocks.17.mlp.fc2.bias: [1280]
+	b18Norm1Weight       = 355485440 // blocks.18.norm1.weight: [1280]
+	b18Norm1Bias         = 355486720 // blocks.18.norm1.bias: [1280]
+	b18AttnQkvWeight     = 355488000 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b18AttnQkvBias       = 360407040 // blocks.18.attn.qkv.bias: [3840]
+	b18AttnProjWeight    = 360410880 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b18AttnProjBias      = 362050560 // blocks.18.attn.proj.bias: [1280]
+	b18Norm2Weight       = 362051840 // blocks.18.norm2.weight: [1280]
+	b18Norm2Bias         = 362053120 // blocks.18.norm2.bias: [1280]
+	b18MlpFc1Weight      = 362054400 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b18MlpFc1Bias        = 368613120 // blocks.18.mlp.fc1.bias: [5120]
+	b18MlpFc2Weight      = 368618240 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b18MlpFc2Bias        = 375173120 // blocks.18.mlp.fc2.bias: [1280]
+	b19Norm1Weight       = 375174400 // blocks.19.norm1.weight: [1280]
+	b19Norm1Bias         = 375175680 // blocks.19.norm1.bias: [1280]
+	b19AttnQkvWeight     = 375176960 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b19AttnQkvBias       = 380096000 // blocks.19.attn.qkv.bias: [3840]
+	b19AttnProjWeight    = 380099840 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b19AttnProjBias      = 381739520 // blocks.19.attn.proj.bias: [1280]
+	b19Norm2Weight       = 381740800 // blocks.19.norm2.weight: [1280]
+	b19Norm2Bias         = 381742080 // blocks.19.norm2.bias: [1280]
+	b19MlpFc1Weight      = 381743360 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b19MlpFc1Bias        = 388302080 // blocks.19.mlp.fc1.bias: [5120]
+	b19MlpFc2Weight      = 388307200 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b19MlpFc2Bias        = 394862080 // blocks.19.mlp.fc2.bias: [1280]
+	b20Norm1Weight       = 394863360 // blocks.20.norm1.weight: [1280]
+	b20Norm1Bias         = 394864640 // blocks.20.norm1.bias: [1280]
+	b20AttnQkvWeight     = 394865920 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b20AttnQkvBias       = 399784960 // blocks.20.attn.qkv.bias: [3840]
+	b20AttnProjWeight    = 399788800 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b20AttnProjBias      = 401428480 // blocks.20.attn.proj.bias: [1280]
+	b20Norm2Weight       = 401429760 // blocks.20.norm2.weight: [1280]
+	b20Norm2Bias         = 401431040 // blocks.20.norm2.bias: [1280]
+	b20MlpFc1Weight      = 401432320 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b20MlpFc1Bias        = 407991040 // blocks.20.mlp.fc1.bias: [5120]
+	b20MlpFc2Weight      = 407996160 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b20MlpFc2Bias        = 414551040 // blocks.20.mlp.fc2.bias: [1280]
+	b21Norm1Weight       = 414552320 // blocks.21.norm1.weight: [1280]
+	b21Norm1Bias         = 414553600 // blocks.21.norm1.bias: [1280]
+	b21AttnQkvWeight     = 414554880 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b21AttnQkvBias       = 419473920 // blocks.21.attn.qkv.bias: [3840]
+	b21AttnProjWeight    = 419477760 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b21AttnProjBias      = 421117440 // blocks.21.attn.proj.bias: [1280]
+	b21Norm2Weight       = 421118720 // blocks.21.norm2.weight: [1280]
+	b21Norm2Bias         = 421120000 // blocks.21.norm2.bias: [1280]
+	b21MlpFc1Weight      = 421121280 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b21MlpFc1Bias        = 427680000 // blocks.21.mlp.fc1.bias: [5120]
+	b21MlpFc2Weight      = 427685120 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b21MlpFc2Bias        = 434240000 // blocks.21.mlp.fc2.bias: [1280]
+	b22Norm1Weight       = 434241280 // blocks.22.norm1.weight: [1280]
+	b22Norm1Bias         = 434242560 // blocks.22.norm1.bias: [1280]
+	b22AttnQkvWeight     = 434243840 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b22AttnQkvBias       = 439162880 // blocks.22.attn.qkv.bias: [3840]
+	b22AttnProjWeight    = 439166720 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b22AttnProjBias      = 440806400 // blocks.22.attn.proj.bias: [1280]
+	b22Norm2Weight       = 440807680 // blocks.22.norm2.weight: [1280]
+	b22Norm2Bias         = 440808960 // blocks.22.norm2.bias: [1280]
+	b22MlpFc1Weight      = 440810240 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b22MlpFc1Bias        = 447368960 // blocks.22.mlp.fc1.bias: [5120]
+	b22MlpFc2Weight      = 447374080 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b22MlpFc2Bias        = 453928960 // blocks.22.mlp.fc2.bias: [1280]
+	b23Norm1Weight       = 453930240 // blocks.23.norm1.weight: [1280]
+	b23Norm1Bias         = 453931520 // blocks.23.norm1.bias: [1280]
+	b23AttnQkvWeight     = 453932800 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b23AttnQkvBias       = 458851840 // blocks.23.attn.qkv.bias: [3840]
+	b23AttnProjWeight    = 458855680 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b23AttnProjBias      = 460495360 // blocks.23.attn.proj.bias: [1280]
+	b23Norm2Weight       = 460496640 // blocks.23.norm2.weight: [1280]
+	b23Norm2Bias         = 460497920 // blocks.23.norm2.bias: [1280]
+	b23MlpFc1Weight      = 460499200 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b23MlpFc1Bias        = 467057920 // blocks.23.mlp.fc1.bias: [5120]
+	b23MlpFc2Weight      = 467063040 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b23MlpFc2Bias        = 473617920 // blocks.23.mlp.fc2.bias: [1280]
+	b24Norm1Weight       = 473619200 // blocks.24.norm1.weight: [1280]
+	b24Norm1Bias         = 473620480 // blocks.24.norm1.bias: [1280]
+	b24AttnQkvWeight     = 473621760 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b24AttnQkvBias       = 478540800 // blocks.24.attn.qkv.bias: [3840]
+	b24AttnProjWeight    = 478544640 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b24AttnProjBias      = 480184320 // blocks.24.attn.proj.bias: [1280]
+	b24Norm2Weight       = 480185600 // blocks.24.norm2.weight: [1280]
+	b24Norm2Bias         = 480186880 // blocks.24.norm2.bias: [1280]
+	b24MlpFc1Weight      = 480188160 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b24MlpFc1Bias        = 486746880 // blocks.24.mlp.fc1.bias: [5120]
+	b24MlpFc2Weight      = 486752000 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b24MlpFc2Bias        = 493306880 // blocks.24.mlp.fc2.bias: [1280]
+	b25Norm1Weight       = 493308160 // blocks.25.norm1.weight: [1280]
+	b25Norm1Bias         = 493309440 // blocks.25.norm1.bias: [1280]
+	b25AttnQkvWeight     = 493310720 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b25AttnQkvBias       = 498229760 // blocks.25.attn.qkv.bias: [3840]
+	b25AttnProjWeight    = 498233600 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b25AttnProjBias      = 499873280 // blocks.25.attn.proj.bias: [1280]
+	b25Norm2Weight       = 499874560 // blocks.25.norm2.weight: [1280]
+	b25Norm2Bias         = 499875840 // blocks.25.norm2.bias: [1280]
+	b25MlpFc1Weight      = 499877120 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b25MlpFc1Bias        = 506435840 // blocks.25.mlp.fc1.bias: [5120]
+	b25MlpFc2Weight      = 506440960 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b25MlpFc2Bias        = 512995840 // blocks.25.mlp.fc2.bias: [1280]
+	b26Norm1Weight       = 512997120 // blocks.26.norm1.weight: [1280]
+	b26Norm1Bias         = 512998400 // blocks.26.norm1.bias: [1280]
+	b26AttnQkvWeight     = 512999680 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b26AttnQkvBias       = 517918720 // blocks.26.attn.qkv.bias: [3840]
+	b26AttnProjWeight    = 517922560 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b26AttnProjBias      = 519562240 // blocks.26.attn.proj.bias: [1280]
+	b26Norm2Weight       = 519563520 // blocks.26.norm2.weight: [1280]
+	b26Norm2Bias         = 519564800 // blocks.26.norm2.bias: [1280]
+	b26MlpFc1Weight      = 519566080 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b26MlpFc1Bias        = 526124800 // blocks.26.mlp.fc1.bias: [5120]
+	b26MlpFc2Weight      = 526129920 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b26MlpFc2Bias        = 532684800 // blocks.26.mlp.fc2.bias: [1280]
+	b27Norm1Weight       = 532686080 // blocks.27.norm1.weight: [1280]
+	b27Norm1Bias         = 532687360 // blocks.27.norm1.bias: [1280]
+	b27AttnQkvWeight     = 532688640 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b27AttnQkvBias       = 537607680 // blocks.27.attn.qkv.bias: [3840]
+	b27AttnProjWeight    = 537611520 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b27AttnProjBias      = 539251200 // blocks.27.attn.proj.bias: [1280]
+	b27Norm2Weight       = 539252480 // blocks.27.norm2.weight: [1280]
+	b27Norm2Bias         = 539253760 // blocks.27.norm2.bias: [1280]
+	b27MlpFc1Weight      = 539255040 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b27MlpFc1Bias        = 545813760 // blocks.27.mlp.fc1.bias: [5120]
+	b27MlpFc2Weight      = 545818880 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b27MlpFc2Bias        = 552373760 // blocks.27.mlp.fc2.bias: [1280]
+	b28Norm1Weight       = 552375040 // blocks.28.norm1.weight: [1280]
+	b28Norm1Bias         = 552376320 // blocks.28.norm1.bias: [1280]
+	b28AttnQkvWeight     = 552377600 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b28AttnQkvBias       = 557296640 // blocks.28.attn.qkv.bias: [3840]
+	b28AttnProjWeight    = 557300480 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b28AttnProjBias      = 558940160 // blocks.28.attn.proj.bias: [1280]
+	b28Norm2Weight       = 558941440 // blocks.28.norm2.weight: [1280]
+	b28Norm2Bias         = 558942720 // blocks.28.norm2.bias: [1280]
+	b28MlpFc1Weight      = 558944000 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b28MlpFc1Bias        = 565502720 // blocks.28.mlp.fc1.bias: [5120]
+	b28MlpFc2Weight      = 565507840 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b28MlpFc2Bias        = 572062720 // blocks.28.mlp.fc2.bias: [1280]
+	b29Norm1Weight       = 572064000 // blocks.29.norm1.weight: [1280]
+	b29Norm1Bias         = 572065280 // blocks.29.norm1.bias: [1280]
+	b29AttnQkvWeight     = 572066560 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b29AttnQkvBias       = 576985600 // blocks.29.attn.qkv.bias: [3840]
+	b29AttnProjWeight    = 576989440 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b29AttnProjBias      = 578629120 // blocks.29.attn.proj.bias: [1280]
+	b29Norm2Weight       = 578630400 // blocks.29.norm2.weight: [1280]
+	b29Norm2Bias         = 578631680 // blocks.29.norm2.bias: [1280]
+	b29MlpFc1Weight      = 578632960 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b29MlpFc1Bias        = 585191680 // blocks.29.mlp.fc1.bias: [5120]
+	b29MlpFc2Weight      = 585196800 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b29MlpFc2Bias        = 591751680 // blocks.29.mlp.fc2.bias: [1280]
+	b30Norm1Weight       = 591752960 // blocks.30.norm1.weight: [1280]
+	b30Norm1Bias         = 591754240 // blocks.30.norm1.bias: [1280]
+	b30AttnQkvWeight     = 591755520 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b30AttnQkvBias       = 596674560 // blocks.30.attn.qkv.bias: [3840]
+	b30AttnProjWeight    = 596678400 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b30AttnProjBias      = 598318080 // blocks.30.attn.proj.bias: [1280]
+	b30Norm2Weight       = 598319360 // blocks.30.norm2.weight: [1280]
+	b30Norm2Bias         = 598320640 // blocks.30.norm2.bias: [1280]
+	b30MlpFc1Weight      = 598321920 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b30MlpFc1Bias        = 604880640 // blocks.30.mlp.fc1.bias: [5120]
+	b30MlpFc2Weight      = 604885760 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b30MlpFc2Bias        = 611440640 // blocks.30.mlp.fc2.bias: [1280]
+	b31Norm1Weight       = 611441920 // blocks.31.norm1.weight: [1280]
+	b31Norm1Bias         = 611443200 // blocks.31.norm1.bias: [1280]
+	b31AttnQkvWeight     = 611444480 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b31AttnQkvBias       = 616363520 // blocks.31.attn.qkv.bias: [3840]
+	b31AttnProjWeight    = 616367360 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b31AttnProjBias      = 618007040 // blocks.31.attn.proj.bias: [1280]
+	b31Norm2Weight       = 618008320 // blocks.31.norm2.weight: [1280]
+	b31Norm2Bias         = 618009600 // blocks.31.norm2.bias: [1280]
+	b31MlpFc1Weight      = 618010880 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b31MlpFc1Bias        = 624569600 // blocks.31.mlp.fc1.bias: [5120]
+	b31MlpFc2Weight      = 624574720 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b31MlpFc2Bias        = 631129600 // blocks.31.mlp.fc2.bias: [1280]
+	normWeight           = 631130880 // norm.weight: [1280]
+	normBias             = 631132160 // norm.bias: [1280]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -471,2305 +471,2305 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 4346880,
 	DType: "F32",
-	End:   24007680,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
-}, {
-	Begin: 24007680,
-	DType: "F32",
 	End:   24023040,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{3840},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{240, 1281, 16},
 }, {
 	Begin: 24023040,
 	DType: "F32",
-	End:   30576640,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	End:   24038400,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{3840},
 }, {
-	Begin: 30576640,
+	Begin: 24038400,
 	DType: "F32",
-	End:   30581760,
+	End:   30597120,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{80, 1281, 16},
+}, {
+	Begin: 30597120,
+	DType: "F32",
+	End:   30602240,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 30581760,
+	Begin: 30602240,
 	DType: "F32",
-	End:   30586880,
+	End:   30607360,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 30586880,
+	Begin: 30607360,
 	DType: "F32",
-	End:   30592000,
+	End:   30612480,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 30592000,
+	Begin: 30612480,
 	DType: "F32",
-	End:   56806400,
+	End:   56847360,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 56806400,
+	Begin: 56847360,
 	DType: "F32",
-	End:   56826880,
+	End:   56867840,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 56826880,
+	Begin: 56867840,
 	DType: "F32",
-	End:   83041280,
+	End:   83087360,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 83041280,
+	Begin: 83087360,
 	DType: "F32",
-	End:   83046400,
+	End:   83092480,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 83046400,
+	Begin: 83092480,
 	DType: "F32",
-	End:   83051520,
+	End:   83097600,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 83051520,
+	Begin: 83097600,
 	DType: "F32",
-	End:   83056640,
+	End:   83102720,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 83056640,
+	Begin: 83102720,
 	DType: "F32",
-	End:   102717440,
+	End:   102778880,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 102717440,
+	Begin: 102778880,
 	DType: "F32",
-	End:   102732800,
+	End:   102794240,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 102732800,
+	Begin: 102794240,
 	DType: "F32",
-	End:   109286400,
+	End:   109352960,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 109286400,
+	Begin: 109352960,
 	DType: "F32",
-	End:   109291520,
+	End:   109358080,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 109291520,
+	Begin: 109358080,
 	DType: "F32",
-	End:   109296640,
+	End:   109363200,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 109296640,
+	Begin: 109363200,
 	DType: "F32",
-	End:   109301760,
+	End:   109368320,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 109301760,
+	Begin: 109368320,
 	DType: "F32",
-	End:   135516160,
+	End:   135603200,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 135516160,
+	Begin: 135603200,
 	DType: "F32",
-	End:   135536640,
+	End:   135623680,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 135536640,
+	Begin: 135623680,
 	DType: "F32",
-	End:   161751040,
+	End:   161843200,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 161751040,
+	Begin: 161843200,
 	DType: "F32",
-	End:   161756160,
+	End:   161848320,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 161756160,
+	Begin: 161848320,
 	DType: "F32",
-	End:   161761280,
+	End:   161853440,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 161761280,
+	Begin: 161853440,
 	DType: "F32",
-	End:   161766400,
+	End:   161858560,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 161766400,
+	Begin: 161858560,
 	DType: "F32",
-	End:   181427200,
+	End:   181534720,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 181427200,
+	Begin: 181534720,
 	DType: "F32",
-	End:   181442560,
+	End:   181550080,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 181442560,
+	Begin: 181550080,
 	DType: "F32",
-	End:   187996160,
+	End:   188108800,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 187996160,
+	Begin: 188108800,
 	DType: "F32",
-	End:   188001280,
+	End:   188113920,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 188001280,
+	Begin: 188113920,
 	DType: "F32",
-	End:   188006400,
+	End:   188119040,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 188006400,
+	Begin: 188119040,
 	DType: "F32",
-	End:   188011520,
+	End:   188124160,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 188011520,
+	Begin: 188124160,
 	DType: "F32",
-	End:   214225920,
+	End:   214359040,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 214225920,
+	Begin: 214359040,
 	DType: "F32",
-	End:   214246400,
+	End:   214379520,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 214246400,
+	Begin: 214379520,
 	DType: "F32",
-	End:   240460800,
+	End:   240599040,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 240460800,
+	Begin: 240599040,
 	DType: "F32",
-	End:   240465920,
+	End:   240604160,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 240465920,
+	Begin: 240604160,
 	DType: "F32",
-	End:   240471040,
+	End:   240609280,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 240471040,
+	Begin: 240609280,
 	DType: "F32",
-	End:   240476160,
+	End:   240614400,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 240476160,
+	Begin: 240614400,
 	DType: "F32",
-	End:   260136960,
+	End:   260290560,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 260136960,
+	Begin: 260290560,
 	DType: "F32",
-	End:   260152320,
+	End:   260305920,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 260152320,
+	Begin: 260305920,
 	DType: "F32",
-	End:   266705920,
+	End:   266864640,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 266705920,
+	Begin: 266864640,
 	DType: "F32",
-	End:   266711040,
+	End:   266869760,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 266711040,
+	Begin: 266869760,
 	DType: "F32",
-	End:   266716160,
+	End:   266874880,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 266716160,
+	Begin: 266874880,
 	DType: "F32",
-	End:   266721280,
+	End:   266880000,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 266721280,
+	Begin: 266880000,
 	DType: "F32",
-	End:   292935680,
+	End:   293114880,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 292935680,
+	Begin: 293114880,
 	DType: "F32",
-	End:   292956160,
+	End:   293135360,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 292956160,
+	Begin: 293135360,
 	DType: "F32",
-	End:   319170560,
+	End:   319354880,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 319170560,
+	Begin: 319354880,
 	DType: "F32",
-	End:   319175680,
+	End:   319360000,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 319175680,
+	Begin: 319360000,
 	DType: "F32",
-	End:   319180800,
+	End:   319365120,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 319180800,
+	Begin: 319365120,
 	DType: "F32",
-	End:   319185920,
+	End:   319370240,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 319185920,
+	Begin: 319370240,
 	DType: "F32",
-	End:   338846720,
+	End:   339046400,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 338846720,
+	Begin: 339046400,
 	DType: "F32",
-	End:   338862080,
+	End:   339061760,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 338862080,
+	Begin: 339061760,
 	DType: "F32",
-	End:   345415680,
+	End:   345620480,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 345415680,
+	Begin: 345620480,
 	DType: "F32",
-	End:   345420800,
+	End:   345625600,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 345420800,
+	Begin: 345625600,
 	DType: "F32",
-	End:   345425920,
+	End:   345630720,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 345425920,
+	Begin: 345630720,
 	DType: "F32",
-	End:   345431040,
+	End:   345635840,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 345431040,
+	Begin: 345635840,
 	DType: "F32",
-	End:   371645440,
+	End:   371870720,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 371645440,
+	Begin: 371870720,
 	DType: "F32",
-	End:   371665920,
+	End:   371891200,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 371665920,
+	Begin: 371891200,
 	DType: "F32",
-	End:   397880320,
+	End:   398110720,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 397880320,
+	Begin: 398110720,
 	DType: "F32",
-	End:   397885440,
+	End:   398115840,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 397885440,
+	Begin: 398115840,
 	DType: "F32",
-	End:   397890560,
+	End:   398120960,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 397890560,
+	Begin: 398120960,
 	DType: "F32",
-	End:   397895680,
+	End:   398126080,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 397895680,
+	Begin: 398126080,
 	DType: "F32",
-	End:   417556480,
+	End:   417802240,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 417556480,
+	Begin: 417802240,
 	DType: "F32",
-	End:   417571840,
+	End:   417817600,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 417571840,
+	Begin: 417817600,
 	DType: "F32",
-	End:   424125440,
+	End:   424376320,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 424125440,
+	Begin: 424376320,
 	DType: "F32",
-	End:   424130560,
+	End:   424381440,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 424130560,
+	Begin: 424381440,
 	DType: "F32",
-	End:   424135680,
+	End:   424386560,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 424135680,
+	Begin: 424386560,
 	DType: "F32",
-	End:   424140800,
+	End:   424391680,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 424140800,
+	Begin: 424391680,
 	DType: "F32",
-	End:   450355200,
+	End:   450626560,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 450355200,
+	Begin: 450626560,
 	DType: "F32",
-	End:   450375680,
+	End:   450647040,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 450375680,
+	Begin: 450647040,
 	DType: "F32",
-	End:   476590080,
+	End:   476866560,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 476590080,
+	Begin: 476866560,
 	DType: "F32",
-	End:   476595200,
+	End:   476871680,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 476595200,
+	Begin: 476871680,
 	DType: "F32",
-	End:   476600320,
+	End:   476876800,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 476600320,
+	Begin: 476876800,
 	DType: "F32",
-	End:   476605440,
+	End:   476881920,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 476605440,
+	Begin: 476881920,
 	DType: "F32",
-	End:   496266240,
+	End:   496558080,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 496266240,
+	Begin: 496558080,
 	DType: "F32",
-	End:   496281600,
+	End:   496573440,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 496281600,
+	Begin: 496573440,
 	DType: "F32",
-	End:   502835200,
+	End:   503132160,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 502835200,
+	Begin: 503132160,
 	DType: "F32",
-	End:   502840320,
+	End:   503137280,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 502840320,
+	Begin: 503137280,
 	DType: "F32",
-	End:   502845440,
+	End:   503142400,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 502845440,
+	Begin: 503142400,
 	DType: "F32",
-	End:   502850560,
+	End:   503147520,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 502850560,
+	Begin: 503147520,
 	DType: "F32",
-	End:   529064960,
+	End:   529382400,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 529064960,
+	Begin: 529382400,
 	DType: "F32",
-	End:   529085440,
+	End:   529402880,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 529085440,
+	Begin: 529402880,
 	DType: "F32",
-	End:   555299840,
+	End:   555622400,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 555299840,
+	Begin: 555622400,
 	DType: "F32",
-	End:   555304960,
+	End:   555627520,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 555304960,
+	Begin: 555627520,
 	DType: "F32",
-	End:   555310080,
+	End:   555632640,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 555310080,
+	Begin: 555632640,
 	DType: "F32",
-	End:   555315200,
+	End:   555637760,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 555315200,
+	Begin: 555637760,
 	DType: "F32",
-	End:   574976000,
+	End:   575313920,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 574976000,
+	Begin: 575313920,
 	DType: "F32",
-	End:   574991360,
+	End:   575329280,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 574991360,
+	Begin: 575329280,
 	DType: "F32",
-	End:   581544960,
+	End:   581888000,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 581544960,
+	Begin: 581888000,
 	DType: "F32",
-	End:   581550080,
+	End:   581893120,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 581550080,
+	Begin: 581893120,
 	DType: "F32",
-	End:   581555200,
+	End:   581898240,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 581555200,
+	Begin: 581898240,
 	DType: "F32",
-	End:   581560320,
+	End:   581903360,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 581560320,
+	Begin: 581903360,
 	DType: "F32",
-	End:   607774720,
+	End:   608138240,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 607774720,
+	Begin: 608138240,
 	DType: "F32",
-	End:   607795200,
+	End:   608158720,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 607795200,
+	Begin: 608158720,
 	DType: "F32",
-	End:   634009600,
+	End:   634378240,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 634009600,
+	Begin: 634378240,
 	DType: "F32",
-	End:   634014720,
+	End:   634383360,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 634014720,
+	Begin: 634383360,
 	DType: "F32",
-	End:   634019840,
+	End:   634388480,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 634019840,
+	Begin: 634388480,
 	DType: "F32",
-	End:   634024960,
+	End:   634393600,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 634024960,
+	Begin: 634393600,
 	DType: "F32",
-	End:   653685760,
+	End:   654069760,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 653685760,
+	Begin: 654069760,
 	DType: "F32",
-	End:   653701120,
+	End:   654085120,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 653701120,
+	Begin: 654085120,
 	DType: "F32",
-	End:   660254720,
+	End:   660643840,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 660254720,
+	Begin: 660643840,
 	DType: "F32",
-	End:   660259840,
+	End:   660648960,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 660259840,
+	Begin: 660648960,
 	DType: "F32",
-	End:   660264960,
+	End:   660654080,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 660264960,
+	Begin: 660654080,
 	DType: "F32",
-	End:   660270080,
+	End:   660659200,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 660270080,
+	Begin: 660659200,
 	DType: "F32",
-	End:   686484480,
+	End:   686894080,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 686484480,
+	Begin: 686894080,
 	DType: "F32",
-	End:   686504960,
+	End:   686914560,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 686504960,
+	Begin: 686914560,
 	DType: "F32",
-	End:   712719360,
+	End:   713134080,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 712719360,
+	Begin: 713134080,
 	DType: "F32",
-	End:   712724480,
+	End:   713139200,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 712724480,
+	Begin: 713139200,
 	DType: "F32",
-	End:   712729600,
+	End:   713144320,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 712729600,
+	Begin: 713144320,
 	DType: "F32",
-	End:   712734720,
+	End:   713149440,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 712734720,
+	Begin: 713149440,
 	DType: "F32",
-	End:   732395520,
+	End:   732825600,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 732395520,
+	Begin: 732825600,
 	DType: "F32",
-	End:   732410880,
+	End:   732840960,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 732410880,
+	Begin: 732840960,
 	DType: "F32",
-	End:   738964480,
+	End:   739399680,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 738964480,
+	Begin: 739399680,
 	DType: "F32",
-	End:   738969600,
+	End:   739404800,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 738969600,
+	Begin: 739404800,
 	DType: "F32",
-	End:   738974720,
+	End:   739409920,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 738974720,
+	Begin: 739409920,
 	DType: "F32",
-	End:   738979840,
+	End:   739415040,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 738979840,
+	Begin: 739415040,
 	DType: "F32",
-	End:   765194240,
+	End:   765649920,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 765194240,
+	Begin: 765649920,
 	DType: "F32",
-	End:   765214720,
+	End:   765670400,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 765214720,
+	Begin: 765670400,
 	DType: "F32",
-	End:   791429120,
+	End:   791889920,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 791429120,
+	Begin: 791889920,
 	DType: "F32",
-	End:   791434240,
+	End:   791895040,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 791434240,
+	Begin: 791895040,
 	DType: "F32",
-	End:   791439360,
+	End:   791900160,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 791439360,
+	Begin: 791900160,
 	DType: "F32",
-	End:   791444480,
+	End:   791905280,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 791444480,
+	Begin: 791905280,
 	DType: "F32",
-	End:   811105280,
+	End:   811581440,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 811105280,
+	Begin: 811581440,
 	DType: "F32",
-	End:   811120640,
+	End:   811596800,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 811120640,
+	Begin: 811596800,
 	DType: "F32",
-	End:   817674240,
+	End:   818155520,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 817674240,
+	Begin: 818155520,
 	DType: "F32",
-	End:   817679360,
+	End:   818160640,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 817679360,
+	Begin: 818160640,
 	DType: "F32",
-	End:   817684480,
+	End:   818165760,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 817684480,
+	Begin: 818165760,
 	DType: "F32",
-	End:   817689600,
+	End:   818170880,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 817689600,
+	Begin: 818170880,
 	DType: "F32",
-	End:   843904000,
+	End:   844405760,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 843904000,
+	Begin: 844405760,
 	DType: "F32",
-	End:   843924480,
+	End:   844426240,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 843924480,
+	Begin: 844426240,
 	DType: "F32",
-	End:   870138880,
+	End:   870645760,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 870138880,
+	Begin: 870645760,
 	DType: "F32",
-	End:   870144000,
+	End:   870650880,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 870144000,
+	Begin: 870650880,
 	DType: "F32",
-	End:   870149120,
+	End:   870656000,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 870149120,
+	Begin: 870656000,
 	DType: "F32",
-	End:   870154240,
+	End:   870661120,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 870154240,
+	Begin: 870661120,
 	DType: "F32",
-	End:   889815040,
+	End:   890337280,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 889815040,
+	Begin: 890337280,
 	DType: "F32",
-	End:   889830400,
+	End:   890352640,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 889830400,
+	Begin: 890352640,
 	DType: "F32",
-	End:   896384000,
+	End:   896911360,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 896384000,
+	Begin: 896911360,
 	DType: "F32",
-	End:   896389120,
+	End:   896916480,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 896389120,
+	Begin: 896916480,
 	DType: "F32",
-	End:   896394240,
+	End:   896921600,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 896394240,
+	Begin: 896921600,
 	DType: "F32",
-	End:   896399360,
+	End:   896926720,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 896399360,
+	Begin: 896926720,
 	DType: "F32",
-	End:   922613760,
+	End:   923161600,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 922613760,
+	Begin: 923161600,
 	DType: "F32",
-	End:   922634240,
+	End:   923182080,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 922634240,
+	Begin: 923182080,
 	DType: "F32",
-	End:   948848640,
+	End:   949401600,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 948848640,
+	Begin: 949401600,
 	DType: "F32",
-	End:   948853760,
+	End:   949406720,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 948853760,
+	Begin: 949406720,
 	DType: "F32",
-	End:   948858880,
+	End:   949411840,
 	Name:  "blocks.12.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 948858880,
+	Begin: 949411840,
 	DType: "F32",
-	End:   948864000,
+	End:   949416960,
 	Name:  "blocks.12.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 948864000,
+	Begin: 949416960,
 	DType: "F32",
-	End:   968524800,
+	End:   969093120,
 	Name:  "blocks.12.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 968524800,
+	Begin: 969093120,
 	DType: "F32",
-	End:   968540160,
+	End:   969108480,
 	Name:  "blocks.12.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 968540160,
+	Begin: 969108480,
 	DType: "F32",
-	End:   975093760,
+	End:   975667200,
 	Name:  "blocks.12.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 975093760,
+	Begin: 975667200,
 	DType: "F32",
-	End:   975098880,
+	End:   975672320,
 	Name:  "blocks.12.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 975098880,
+	Begin: 975672320,
 	DType: "F32",
-	End:   975104000,
+	End:   975677440,
 	Name:  "blocks.12.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 975104000,
+	Begin: 975677440,
 	DType: "F32",
-	End:   975109120,
+	End:   975682560,
 	Name:  "blocks.12.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 975109120,
+	Begin: 975682560,
 	DType: "F32",
-	End:   1001323520,
+	End:   1001917440,
 	Name:  "blocks.12.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1001323520,
+	Begin: 1001917440,
 	DType: "F32",
-	End:   1001344000,
+	End:   1001937920,
 	Name:  "blocks.12.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1001344000,
+	Begin: 1001937920,
 	DType: "F32",
-	End:   1027558400,
+	End:   1028157440,
 	Name:  "blocks.12.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1027558400,
+	Begin: 1028157440,
 	DType: "F32",
-	End:   1027563520,
+	End:   1028162560,
 	Name:  "blocks.12.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1027563520,
+	Begin: 1028162560,
 	DType: "F32",
-	End:   1027568640,
+	End:   1028167680,
 	Name:  "blocks.13.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1027568640,
+	Begin: 1028167680,
 	DType: "F32",
-	End:   1027573760,
+	End:   1028172800,
 	Name:  "blocks.13.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1027573760,
+	Begin: 1028172800,
 	DType: "F32",
-	End:   1047234560,
+	End:   1047848960,
 	Name:  "blocks.13.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1047234560,
+	Begin: 1047848960,
 	DType: "F32",
-	End:   1047249920,
+	End:   1047864320,
 	Name:  "blocks.13.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1047249920,
+	Begin: 1047864320,
 	DType: "F32",
-	End:   1053803520,
+	End:   1054423040,
 	Name:  "blocks.13.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1053803520,
+	Begin: 1054423040,
 	DType: "F32",
-	End:   1053808640,
+	End:   1054428160,
 	Name:  "blocks.13.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1053808640,
+	Begin: 1054428160,
 	DType: "F32",
-	End:   1053813760,
+	End:   1054433280,
 	Name:  "blocks.13.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1053813760,
+	Begin: 1054433280,
 	DType: "F32",
-	End:   1053818880,
+	End:   1054438400,
 	Name:  "blocks.13.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1053818880,
+	Begin: 1054438400,
 	DType: "F32",
-	End:   1080033280,
+	End:   1080673280,
 	Name:  "blocks.13.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1080033280,
+	Begin: 1080673280,
 	DType: "F32",
-	End:   1080053760,
+	End:   1080693760,
 	Name:  "blocks.13.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1080053760,
+	Begin: 1080693760,
 	DType: "F32",
-	End:   1106268160,
+	End:   1106913280,
 	Name:  "blocks.13.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1106268160,
+	Begin: 1106913280,
 	DType: "F32",
-	End:   1106273280,
+	End:   1106918400,
 	Name:  "blocks.13.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1106273280,
+	Begin: 1106918400,
 	DType: "F32",
-	End:   1106278400,
+	End:   1106923520,
 	Name:  "blocks.14.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1106278400,
+	Begin: 1106923520,
 	DType: "F32",
-	End:   1106283520,
+	End:   1106928640,
 	Name:  "blocks.14.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1106283520,
+	Begin: 1106928640,
 	DType: "F32",
-	End:   1125944320,
+	End:   1126604800,
 	Name:  "blocks.14.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1125944320,
+	Begin: 1126604800,
 	DType: "F32",
-	End:   1125959680,
+	End:   1126620160,
 	Name:  "blocks.14.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1125959680,
+	Begin: 1126620160,
 	DType: "F32",
-	End:   1132513280,
+	End:   1133178880,
 	Name:  "blocks.14.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1132513280,
+	Begin: 1133178880,
 	DType: "F32",
-	End:   1132518400,
+	End:   1133184000,
 	Name:  "blocks.14.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1132518400,
+	Begin: 1133184000,
 	DType: "F32",
-	End:   1132523520,
+	End:   1133189120,
 	Name:  "blocks.14.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1132523520,
+	Begin: 1133189120,
 	DType: "F32",
-	End:   1132528640,
+	End:   1133194240,
 	Name:  "blocks.14.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1132528640,
+	Begin: 1133194240,
 	DType: "F32",
-	End:   1158743040,
+	End:   1159429120,
 	Name:  "blocks.14.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1158743040,
+	Begin: 1159429120,
 	DType: "F32",
-	End:   1158763520,
+	End:   1159449600,
 	Name:  "blocks.14.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1158763520,
+	Begin: 1159449600,
 	DType: "F32",
-	End:   1184977920,
+	End:   1185669120,
 	Name:  "blocks.14.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1184977920,
+	Begin: 1185669120,
 	DType: "F32",
-	End:   1184983040,
+	End:   1185674240,
 	Name:  "blocks.14.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1184983040,
+	Begin: 1185674240,
 	DType: "F32",
-	End:   1184988160,
+	End:   1185679360,
 	Name:  "blocks.15.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1184988160,
+	Begin: 1185679360,
 	DType: "F32",
-	End:   1184993280,
+	End:   1185684480,
 	Name:  "blocks.15.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1184993280,
+	Begin: 1185684480,
 	DType: "F32",
-	End:   1204654080,
+	End:   1205360640,
 	Name:  "blocks.15.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1204654080,
+	Begin: 1205360640,
 	DType: "F32",
-	End:   1204669440,
+	End:   1205376000,
 	Name:  "blocks.15.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1204669440,
+	Begin: 1205376000,
 	DType: "F32",
-	End:   1211223040,
+	End:   1211934720,
 	Name:  "blocks.15.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1211223040,
+	Begin: 1211934720,
 	DType: "F32",
-	End:   1211228160,
+	End:   1211939840,
 	Name:  "blocks.15.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1211228160,
+	Begin: 1211939840,
 	DType: "F32",
-	End:   1211233280,
+	End:   1211944960,
 	Name:  "blocks.15.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1211233280,
+	Begin: 1211944960,
 	DType: "F32",
-	End:   1211238400,
+	End:   1211950080,
 	Name:  "blocks.15.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1211238400,
+	Begin: 1211950080,
 	DType: "F32",
-	End:   1237452800,
+	End:   1238184960,
 	Name:  "blocks.15.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1237452800,
+	Begin: 1238184960,
 	DType: "F32",
-	End:   1237473280,
+	End:   1238205440,
 	Name:  "blocks.15.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1237473280,
+	Begin: 1238205440,
 	DType: "F32",
-	End:   1263687680,
+	End:   1264424960,
 	Name:  "blocks.15.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1263687680,
+	Begin: 1264424960,
 	DType: "F32",
-	End:   1263692800,
+	End:   1264430080,
 	Name:  "blocks.15.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1263692800,
+	Begin: 1264430080,
 	DType: "F32",
-	End:   1263697920,
+	End:   1264435200,
 	Name:  "blocks.16.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1263697920,
+	Begin: 1264435200,
 	DType: "F32",
-	End:   1263703040,
+	End:   1264440320,
 	Name:  "blocks.16.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1263703040,
+	Begin: 1264440320,
 	DType: "F32",
-	End:   1283363840,
+	End:   1284116480,
 	Name:  "blocks.16.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1283363840,
+	Begin: 1284116480,
 	DType: "F32",
-	End:   1283379200,
+	End:   1284131840,
 	Name:  "blocks.16.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1283379200,
+	Begin: 1284131840,
 	DType: "F32",
-	End:   1289932800,
+	End:   1290690560,
 	Name:  "blocks.16.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1289932800,
+	Begin: 1290690560,
 	DType: "F32",
-	End:   1289937920,
+	End:   1290695680,
 	Name:  "blocks.16.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1289937920,
+	Begin: 1290695680,
 	DType: "F32",
-	End:   1289943040,
+	End:   1290700800,
 	Name:  "blocks.16.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1289943040,
+	Begin: 1290700800,
 	DType: "F32",
-	End:   1289948160,
+	End:   1290705920,
 	Name:  "blocks.16.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1289948160,
+	Begin: 1290705920,
 	DType: "F32",
-	End:   1316162560,
+	End:   1316940800,
 	Name:  "blocks.16.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1316162560,
+	Begin: 1316940800,
 	DType: "F32",
-	End:   1316183040,
+	End:   1316961280,
 	Name:  "blocks.16.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1316183040,
+	Begin: 1316961280,
 	DType: "F32",
-	End:   1342397440,
+	End:   1343180800,
 	Name:  "blocks.16.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1342397440,
+	Begin: 1343180800,
 	DType: "F32",
-	End:   1342402560,
+	End:   1343185920,
 	Name:  "blocks.16.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1342402560,
+	Begin: 1343185920,
 	DType: "F32",
-	End:   1342407680,
+	End:   1343191040,
 	Name:  "blocks.17.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1342407680,
+	Begin: 1343191040,
 	DType: "F32",
-	End:   1342412800,
+	End:   1343196160,
 	Name:  "blocks.17.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1342412800,
+	Begin: 1343196160,
 	DType: "F32",
-	End:   1362073600,
+	End:   1362872320,
 	Name:  "blocks.17.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1362073600,
+	Begin: 1362872320,
 	DType: "F32",
-	End:   1362088960,
+	End:   1362887680,
 	Name:  "blocks.17.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1362088960,
+	Begin: 1362887680,
 	DType: "F32",
-	End:   1368642560,
+	End:   1369446400,
 	Name:  "blocks.17.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1368642560,
+	Begin: 1369446400,
 	DType: "F32",
-	End:   1368647680,
+	End:   1369451520,
 	Name:  "blocks.17.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1368647680,
+	Begin: 1369451520,
 	DType: "F32",
-	End:   1368652800,
+	End:   1369456640,
 	Name:  "blocks.17.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1368652800,
+	Begin: 1369456640,
 	DType: "F32",
-	End:   1368657920,
+	End:   1369461760,
 	Name:  "blocks.17.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1368657920,
+	Begin: 1369461760,
 	DType: "F32",
-	End:   1394872320,
+	End:   1395696640,
 	Name:  "blocks.17.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1394872320,
+	Begin: 1395696640,
 	DType: "F32",
-	End:   1394892800,
+	End:   1395717120,
 	Name:  "blocks.17.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1394892800,
+	Begin: 1395717120,
 	DType: "F32",
-	End:   1421107200,
+	End:   1421936640,
 	Name:  "blocks.17.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1421107200,
+	Begin: 1421936640,
 	DType: "F32",
-	End:   1421112320,
+	End:   1421941760,
 	Name:  "blocks.17.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1421112320,
+	Begin: 1421941760,
 	DType: "F32",
-	End:   1421117440,
+	End:   1421946880,
 	Name:  "blocks.18.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1421117440,
+	Begin: 1421946880,
 	DType: "F32",
-	End:   1421122560,
+	End:   1421952000,
 	Name:  "blocks.18.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1421122560,
+	Begin: 1421952000,
 	DType: "F32",
-	End:   1440783360,
+	End:   1441628160,
 	Name:  "blocks.18.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1440783360,
+	Begin: 1441628160,
 	DType: "F32",
-	End:   1440798720,
+	End:   1441643520,
 	Name:  "blocks.18.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1440798720,
+	Begin: 1441643520,
 	DType: "F32",
-	End:   1447352320,
+	End:   1448202240,
 	Name:  "blocks.18.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1447352320,
+	Begin: 1448202240,
 	DType: "F32",
-	End:   1447357440,
+	End:   1448207360,
 	Name:  "blocks.18.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1447357440,
+	Begin: 1448207360,
 	DType: "F32",
-	End:   1447362560,
+	End:   1448212480,
 	Name:  "blocks.18.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1447362560,
+	Begin: 1448212480,
 	DType: "F32",
-	End:   1447367680,
+	End:   1448217600,
 	Name:  "blocks.18.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1447367680,
+	Begin: 1448217600,
 	DType: "F32",
-	End:   1473582080,
+	End:   1474452480,
 	Name:  "blocks.18.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1473582080,
+	Begin: 1474452480,
 	DType: "F32",
-	End:   1473602560,
+	End:   1474472960,
 	Name:  "blocks.18.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1473602560,
+	Begin: 1474472960,
 	DType: "F32",
-	End:   1499816960,
+	End:   1500692480,
 	Name:  "blocks.18.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1499816960,
+	Begin: 1500692480,
 	DType: "F32",
-	End:   1499822080,
+	End:   1500697600,
 	Name:  "blocks.18.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1499822080,
+	Begin: 1500697600,
 	DType: "F32",
-	End:   1499827200,
+	End:   1500702720,
 	Name:  "blocks.19.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1499827200,
+	Begin: 1500702720,
 	DType: "F32",
-	End:   1499832320,
+	End:   1500707840,
 	Name:  "blocks.19.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1499832320,
+	Begin: 1500707840,
 	DType: "F32",
-	End:   1519493120,
+	End:   1520384000,
 	Name:  "blocks.19.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1519493120,
+	Begin: 1520384000,
 	DType: "F32",
-	End:   1519508480,
+	End:   1520399360,
 	Name:  "blocks.19.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1519508480,
+	Begin: 1520399360,
 	DType: "F32",
-	End:   1526062080,
+	End:   1526958080,
 	Name:  "blocks.19.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1526062080,
+	Begin: 1526958080,
 	DType: "F32",
-	End:   1526067200,
+	End:   1526963200,
 	Name:  "blocks.19.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1526067200,
+	Begin: 1526963200,
 	DType: "F32",
-	End:   1526072320,
+	End:   1526968320,
 	Name:  "blocks.19.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1526072320,
+	Begin: 1526968320,
 	DType: "F32",
-	End:   1526077440,
+	End:   1526973440,
 	Name:  "blocks.19.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1526077440,
+	Begin: 1526973440,
 	DType: "F32",
-	End:   1552291840,
+	End:   1553208320,
 	Name:  "blocks.19.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1552291840,
+	Begin: 1553208320,
 	DType: "F32",
-	End:   1552312320,
+	End:   1553228800,
 	Name:  "blocks.19.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1552312320,
+	Begin: 1553228800,
 	DType: "F32",
-	End:   1578526720,
+	End:   1579448320,
 	Name:  "blocks.19.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1578526720,
+	Begin: 1579448320,
 	DType: "F32",
-	End:   1578531840,
+	End:   1579453440,
 	Name:  "blocks.19.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1578531840,
+	Begin: 1579453440,
 	DType: "F32",
-	End:   1578536960,
+	End:   1579458560,
 	Name:  "blocks.20.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1578536960,
+	Begin: 1579458560,
 	DType: "F32",
-	End:   1578542080,
+	End:   1579463680,
 	Name:  "blocks.20.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1578542080,
+	Begin: 1579463680,
 	DType: "F32",
-	End:   1598202880,
+	End:   1599139840,
 	Name:  "blocks.20.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1598202880,
+	Begin: 1599139840,
 	DType: "F32",
-	End:   1598218240,
+	End:   1599155200,
 	Name:  "blocks.20.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1598218240,
+	Begin: 1599155200,
 	DType: "F32",
-	End:   1604771840,
+	End:   1605713920,
 	Name:  "blocks.20.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1604771840,
+	Begin: 1605713920,
 	DType: "F32",
-	End:   1604776960,
+	End:   1605719040,
 	Name:  "blocks.20.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1604776960,
+	Begin: 1605719040,
 	DType: "F32",
-	End:   1604782080,
+	End:   1605724160,
 	Name:  "blocks.20.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1604782080,
+	Begin: 1605724160,
 	DType: "F32",
-	End:   1604787200,
+	End:   1605729280,
 	Name:  "blocks.20.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1604787200,
+	Begin: 1605729280,
 	DType: "F32",
-	End:   1631001600,
+	End:   1631964160,
 	Name:  "blocks.20.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1631001600,
+	Begin: 1631964160,
 	DType: "F32",
-	End:   1631022080,
+	End:   1631984640,
 	Name:  "blocks.20.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1631022080,
+	Begin: 1631984640,
 	DType: "F32",
-	End:   1657236480,
+	End:   1658204160,
 	Name:  "blocks.20.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1657236480,
+	Begin: 1658204160,
 	DType: "F32",
-	End:   1657241600,
+	End:   1658209280,
 	Name:  "blocks.20.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1657241600,
+	Begin: 1658209280,
 	DType: "F32",
-	End:   1657246720,
+	End:   1658214400,
 	Name:  "blocks.21.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1657246720,
+	Begin: 1658214400,
 	DType: "F32",
-	End:   1657251840,
+	End:   1658219520,
 	Name:  "blocks.21.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1657251840,
+	Begin: 1658219520,
 	DType: "F32",
-	End:   1676912640,
+	End:   1677895680,
 	Name:  "blocks.21.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1676912640,
+	Begin: 1677895680,
 	DType: "F32",
-	End:   1676928000,
+	End:   1677911040,
 	Name:  "blocks.21.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1676928000,
+	Begin: 1677911040,
 	DType: "F32",
-	End:   1683481600,
+	End:   1684469760,
 	Name:  "blocks.21.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1683481600,
+	Begin: 1684469760,
 	DType: "F32",
-	End:   1683486720,
+	End:   1684474880,
 	Name:  "blocks.21.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1683486720,
+	Begin: 1684474880,
 	DType: "F32",
-	End:   1683491840,
+	End:   1684480000,
 	Name:  "blocks.21.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1683491840,
+	Begin: 1684480000,
 	DType: "F32",
-	End:   1683496960,
+	End:   1684485120,
 	Name:  "blocks.21.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1683496960,
+	Begin: 1684485120,
 	DType: "F32",
-	End:   1709711360,
+	End:   1710720000,
 	Name:  "blocks.21.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1709711360,
+	Begin: 1710720000,
 	DType: "F32",
-	End:   1709731840,
+	End:   1710740480,
 	Name:  "blocks.21.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1709731840,
+	Begin: 1710740480,
 	DType: "F32",
-	End:   1735946240,
+	End:   1736960000,
 	Name:  "blocks.21.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1735946240,
+	Begin: 1736960000,
 	DType: "F32",
-	End:   1735951360,
+	End:   1736965120,
 	Name:  "blocks.21.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1735951360,
+	Begin: 1736965120,
 	DType: "F32",
-	End:   1735956480,
+	End:   1736970240,
 	Name:  "blocks.22.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1735956480,
+	Begin: 1736970240,
 	DType: "F32",
-	End:   1735961600,
+	End:   1736975360,
 	Name:  "blocks.22.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1735961600,
+	Begin: 1736975360,
 	DType: "F32",
-	End:   1755622400,
+	End:   1756651520,
 	Name:  "blocks.22.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1755622400,
+	Begin: 1756651520,
 	DType: "F32",
-	End:   1755637760,
+	End:   1756666880,
 	Name:  "blocks.22.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1755637760,
+	Begin: 1756666880,
 	DType: "F32",
-	End:   1762191360,
+	End:   1763225600,
 	Name:  "blocks.22.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1762191360,
+	Begin: 1763225600,
 	DType: "F32",
-	End:   1762196480,
+	End:   1763230720,
 	Name:  "blocks.22.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1762196480,
+	Begin: 1763230720,
 	DType: "F32",
-	End:   1762201600,
+	End:   1763235840,
 	Name:  "blocks.22.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1762201600,
+	Begin: 1763235840,
 	DType: "F32",
-	End:   1762206720,
+	End:   1763240960,
 	Name:  "blocks.22.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1762206720,
+	Begin: 1763240960,
 	DType: "F32",
-	End:   1788421120,
+	End:   1789475840,
 	Name:  "blocks.22.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1788421120,
+	Begin: 1789475840,
 	DType: "F32",
-	End:   1788441600,
+	End:   1789496320,
 	Name:  "blocks.22.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1788441600,
+	Begin: 1789496320,
 	DType: "F32",
-	End:   1814656000,
+	End:   1815715840,
 	Name:  "blocks.22.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1814656000,
+	Begin: 1815715840,
 	DType: "F32",
-	End:   1814661120,
+	End:   1815720960,
 	Name:  "blocks.22.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1814661120,
+	Begin: 1815720960,
 	DType: "F32",
-	End:   1814666240,
+	End:   1815726080,
 	Name:  "blocks.23.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1814666240,
+	Begin: 1815726080,
 	DType: "F32",
-	End:   1814671360,
+	End:   1815731200,
 	Name:  "blocks.23.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1814671360,
+	Begin: 1815731200,
 	DType: "F32",
-	End:   1834332160,
+	End:   1835407360,
 	Name:  "blocks.23.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1834332160,
+	Begin: 1835407360,
 	DType: "F32",
-	End:   1834347520,
+	End:   1835422720,
 	Name:  "blocks.23.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1834347520,
+	Begin: 1835422720,
 	DType: "F32",
-	End:   1840901120,
+	End:   1841981440,
 	Name:  "blocks.23.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1840901120,
+	Begin: 1841981440,
 	DType: "F32",
-	End:   1840906240,
+	End:   1841986560,
 	Name:  "blocks.23.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1840906240,
+	Begin: 1841986560,
 	DType: "F32",
-	End:   1840911360,
+	End:   1841991680,
 	Name:  "blocks.23.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1840911360,
+	Begin: 1841991680,
 	DType: "F32",
-	End:   1840916480,
+	End:   1841996800,
 	Name:  "blocks.23.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1840916480,
+	Begin: 1841996800,
 	DType: "F32",
-	End:   1867130880,
+	End:   1868231680,
 	Name:  "blocks.23.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1867130880,
+	Begin: 1868231680,
 	DType: "F32",
-	End:   1867151360,
+	End:   1868252160,
 	Name:  "blocks.23.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1867151360,
+	Begin: 1868252160,
 	DType: "F32",
-	End:   1893365760,
+	End:   1894471680,
 	Name:  "blocks.23.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1893365760,
+	Begin: 1894471680,
 	DType: "F32",
-	End:   1893370880,
+	End:   1894476800,
 	Name:  "blocks.23.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1893370880,
+	Begin: 1894476800,
 	DType: "F32",
-	End:   1893376000,
+	End:   1894481920,
 	Name:  "blocks.24.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1893376000,
+	Begin: 1894481920,
 	DType: "F32",
-	End:   1893381120,
+	End:   1894487040,
 	Name:  "blocks.24.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1893381120,
+	Begin: 1894487040,
 	DType: "F32",
-	End:   1913041920,
+	End:   1914163200,
 	Name:  "blocks.24.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1913041920,
+	Begin: 1914163200,
 	DType: "F32",
-	End:   1913057280,
+	End:   1914178560,
 	Name:  "blocks.24.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1913057280,
+	Begin: 1914178560,
 	DType: "F32",
-	End:   1919610880,
+	End:   1920737280,
 	Name:  "blocks.24.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1919610880,
+	Begin: 1920737280,
 	DType: "F32",
-	End:   1919616000,
+	End:   1920742400,
 	Name:  "blocks.24.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1919616000,
+	Begin: 1920742400,
 	DType: "F32",
-	End:   1919621120,
+	End:   1920747520,
 	Name:  "blocks.24.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1919621120,
+	Begin: 1920747520,
 	DType: "F32",
-	End:   1919626240,
+	End:   1920752640,
 	Name:  "blocks.24.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1919626240,
+	Begin: 1920752640,
 	DType: "F32",
-	End:   1945840640,
+	End:   1946987520,
 	Name:  "blocks.24.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1945840640,
+	Begin: 1946987520,
 	DType: "F32",
-	End:   1945861120,
+	End:   1947008000,
 	Name:  "blocks.24.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1945861120,
+	Begin: 1947008000,
 	DType: "F32",
-	End:   1972075520,
+	End:   1973227520,
 	Name:  "blocks.24.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1972075520,
+	Begin: 1973227520,
 	DType: "F32",
-	End:   1972080640,
+	End:   1973232640,
 	Name:  "blocks.24.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1972080640,
+	Begin: 1973232640,
 	DType: "F32",
-	End:   1972085760,
+	End:   1973237760,
 	Name:  "blocks.25.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1972085760,
+	Begin: 1973237760,
 	DType: "F32",
-	End:   1972090880,
+	End:   1973242880,
 	Name:  "blocks.25.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1972090880,
+	Begin: 1973242880,
 	DType: "F32",
-	End:   1991751680,
+	End:   1992919040,
 	Name:  "blocks.25.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1991751680,
+	Begin: 1992919040,
 	DType: "F32",
-	End:   1991767040,
+	End:   1992934400,
 	Name:  "blocks.25.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1991767040,
+	Begin: 1992934400,
 	DType: "F32",
-	End:   1998320640,
+	End:   1999493120,
 	Name:  "blocks.25.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1998320640,
+	Begin: 1999493120,
 	DType: "F32",
-	End:   1998325760,
+	End:   1999498240,
 	Name:  "blocks.25.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1998325760,
+	Begin: 1999498240,
 	DType: "F32",
-	End:   1998330880,
+	End:   1999503360,
 	Name:  "blocks.25.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1998330880,
+	Begin: 1999503360,
 	DType: "F32",
-	End:   1998336000,
+	End:   1999508480,
 	Name:  "blocks.25.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1998336000,
+	Begin: 1999508480,
 	DType: "F32",
-	End:   2024550400,
+	End:   2025743360,
 	Name:  "blocks.25.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2024550400,
+	Begin: 2025743360,
 	DType: "F32",
-	End:   2024570880,
+	End:   2025763840,
 	Name:  "blocks.25.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2024570880,
+	Begin: 2025763840,
 	DType: "F32",
-	End:   2050785280,
+	End:   2051983360,
 	Name:  "blocks.25.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2050785280,
+	Begin: 2051983360,
 	DType: "F32",
-	End:   2050790400,
+	End:   2051988480,
 	Name:  "blocks.25.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2050790400,
+	Begin: 2051988480,
 	DType: "F32",
-	End:   2050795520,
+	End:   2051993600,
 	Name:  "blocks.26.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2050795520,
+	Begin: 2051993600,
 	DType: "F32",
-	End:   2050800640,
+	End:   2051998720,
 	Name:  "blocks.26.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2050800640,
+	Begin: 2051998720,
 	DType: "F32",
-	End:   2070461440,
+	End:   2071674880,
 	Name:  "blocks.26.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2070461440,
+	Begin: 2071674880,
 	DType: "F32",
-	End:   2070476800,
+	End:   2071690240,
 	Name:  "blocks.26.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2070476800,
+	Begin: 2071690240,
 	DType: "F32",
-	End:   2077030400,
+	End:   2078248960,
 	Name:  "blocks.26.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2077030400,
+	Begin: 2078248960,
 	DType: "F32",
-	End:   2077035520,
+	End:   2078254080,
 	Name:  "blocks.26.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2077035520,
+	Begin: 2078254080,
 	DType: "F32",
-	End:   2077040640,
+	End:   2078259200,
 	Name:  "blocks.26.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2077040640,
+	Begin: 2078259200,
 	DType: "F32",
-	End:   2077045760,
+	End:   2078264320,
 	Name:  "blocks.26.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2077045760,
+	Begin: 2078264320,
 	DType: "F32",
-	End:   2103260160,
+	End:   2104499200,
 	Name:  "blocks.26.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2103260160,
+	Begin: 2104499200,
 	DType: "F32",
-	End:   2103280640,
+	End:   2104519680,
 	Name:  "blocks.26.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2103280640,
+	Begin: 2104519680,
 	DType: "F32",
-	End:   2129495040,
+	End:   2130739200,
 	Name:  "blocks.26.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2129495040,
+	Begin: 2130739200,
 	DType: "F32",
-	End:   2129500160,
+	End:   2130744320,
 	Name:  "blocks.26.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2129500160,
+	Begin: 2130744320,
 	DType: "F32",
-	End:   2129505280,
+	End:   2130749440,
 	Name:  "blocks.27.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2129505280,
+	Begin: 2130749440,
 	DType: "F32",
-	End:   2129510400,
+	End:   2130754560,
 	Name:  "blocks.27.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2129510400,
+	Begin: 2130754560,
 	DType: "F32",
-	End:   2149171200,
+	End:   2150430720,
 	Name:  "blocks.27.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2149171200,
+	Begin: 2150430720,
 	DType: "F32",
-	End:   2149186560,
+	End:   2150446080,
 	Name:  "blocks.27.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2149186560,
+	Begin: 2150446080,
 	DType: "F32",
-	End:   2155740160,
+	End:   2157004800,
 	Name:  "blocks.27.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2155740160,
+	Begin: 2157004800,
 	DType: "F32",
-	End:   2155745280,
+	End:   2157009920,
 	Name:  "blocks.27.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2155745280,
+	Begin: 2157009920,
 	DType: "F32",
-	End:   2155750400,
+	End:   2157015040,
 	Name:  "blocks.27.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2155750400,
+	Begin: 2157015040,
 	DType: "F32",
-	End:   2155755520,
+	End:   2157020160,
 	Name:  "blocks.27.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2155755520,
+	Begin: 2157020160,
 	DType: "F32",
-	End:   2181969920,
+	End:   2183255040,
 	Name:  "blocks.27.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2181969920,
+	Begin: 2183255040,
 	DType: "F32",
-	End:   2181990400,
+	End:   2183275520,
 	Name:  "blocks.27.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2181990400,
+	Begin: 2183275520,
 	DType: "F32",
-	End:   2208204800,
+	End:   2209495040,
 	Name:  "blocks.27.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2208204800,
+	Begin: 2209495040,
 	DType: "F32",
-	End:   2208209920,
+	End:   2209500160,
 	Name:  "blocks.27.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2208209920,
+	Begin: 2209500160,
 	DType: "F32",
-	End:   2208215040,
+	End:   2209505280,
 	Name:  "blocks.28.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2208215040,
+	Begin: 2209505280,
 	DType: "F32",
-	End:   2208220160,
+	End:   2209510400,
 	Name:  "blocks.28.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2208220160,
+	Begin: 2209510400,
 	DType: "F32",
-	End:   2227880960,
+	End:   2229186560,
 	Name:  "blocks.28.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2227880960,
+	Begin: 2229186560,
 	DType: "F32",
-	End:   2227896320,
+	End:   2229201920,
 	Name:  "blocks.28.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2227896320,
+	Begin: 2229201920,
 	DType: "F32",
-	End:   2234449920,
+	End:   2235760640,
 	Name:  "blocks.28.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2234449920,
+	Begin: 2235760640,
 	DType: "F32",
-	End:   2234455040,
+	End:   2235765760,
 	Name:  "blocks.28.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2234455040,
+	Begin: 2235765760,
 	DType: "F32",
-	End:   2234460160,
+	End:   2235770880,
 	Name:  "blocks.28.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2234460160,
+	Begin: 2235770880,
 	DType: "F32",
-	End:   2234465280,
+	End:   2235776000,
 	Name:  "blocks.28.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2234465280,
+	Begin: 2235776000,
 	DType: "F32",
-	End:   2260679680,
+	End:   2262010880,
 	Name:  "blocks.28.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2260679680,
+	Begin: 2262010880,
 	DType: "F32",
-	End:   2260700160,
+	End:   2262031360,
 	Name:  "blocks.28.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2260700160,
+	Begin: 2262031360,
 	DType: "F32",
-	End:   2286914560,
+	End:   2288250880,
 	Name:  "blocks.28.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2286914560,
+	Begin: 2288250880,
 	DType: "F32",
-	End:   2286919680,
+	End:   2288256000,
 	Name:  "blocks.28.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2286919680,
+	Begin: 2288256000,
 	DType: "F32",
-	End:   2286924800,
+	End:   2288261120,
 	Name:  "blocks.29.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2286924800,
+	Begin: 2288261120,
 	DType: "F32",
-	End:   2286929920,
+	End:   2288266240,
 	Name:  "blocks.29.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2286929920,
+	Begin: 2288266240,
 	DType: "F32",
-	End:   2306590720,
+	End:   2307942400,
 	Name:  "blocks.29.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2306590720,
+	Begin: 2307942400,
 	DType: "F32",
-	End:   2306606080,
+	End:   2307957760,
 	Name:  "blocks.29.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2306606080,
+	Begin: 2307957760,
 	DType: "F32",
-	End:   2313159680,
+	End:   2314516480,
 	Name:  "blocks.29.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2313159680,
+	Begin: 2314516480,
 	DType: "F32",
-	End:   2313164800,
+	End:   2314521600,
 	Name:  "blocks.29.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2313164800,
+	Begin: 2314521600,
 	DType: "F32",
-	End:   2313169920,
+	End:   2314526720,
 	Name:  "blocks.29.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2313169920,
+	Begin: 2314526720,
 	DType: "F32",
-	End:   2313175040,
+	End:   2314531840,
 	Name:  "blocks.29.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2313175040,
+	Begin: 2314531840,
 	DType: "F32",
-	End:   2339389440,
+	End:   2340766720,
 	Name:  "blocks.29.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2339389440,
+	Begin: 2340766720,
 	DType: "F32",
-	End:   2339409920,
+	End:   2340787200,
 	Name:  "blocks.29.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2339409920,
+	Begin: 2340787200,
 	DType: "F32",
-	End:   2365624320,
+	End:   2367006720,
 	Name:  "blocks.29.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2365624320,
+	Begin: 2367006720,
 	DType: "F32",
-	End:   2365629440,
+	End:   2367011840,
 	Name:  "blocks.29.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2365629440,
+	Begin: 2367011840,
 	DType: "F32",
-	End:   2365634560,
+	End:   2367016960,
 	Name:  "blocks.30.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2365634560,
+	Begin: 2367016960,
 	DType: "F32",
-	End:   2365639680,
+	End:   2367022080,
 	Name:  "blocks.30.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2365639680,
+	Begin: 2367022080,
 	DType: "F32",
-	End:   2385300480,
+	End:   2386698240,
 	Name:  "blocks.30.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2385300480,
+	Begin: 2386698240,
 	DType: "F32",
-	End:   2385315840,
+	End:   2386713600,
 	Name:  "blocks.30.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2385315840,
+	Begin: 2386713600,
 	DType: "F32",
-	End:   2391869440,
+	End:   2393272320,
 	Name:  "blocks.30.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2391869440,
+	Begin: 2393272320,
 	DType: "F32",
-	End:   2391874560,
+	End:   2393277440,
 	Name:  "blocks.30.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2391874560,
+	Begin: 2393277440,
 	DType: "F32",
-	End:   2391879680,
+	End:   2393282560,
 	Name:  "blocks.30.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2391879680,
+	Begin: 2393282560,
 	DType: "F32",
-	End:   2391884800,
+	End:   2393287680,
 	Name:  "blocks.30.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2391884800,
+	Begin: 2393287680,
 	DType: "F32",
-	End:   2418099200,
+	End:   2419522560,
 	Name:  "blocks.30.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2418099200,
+	Begin: 2419522560,
 	DType: "F32",
-	End:   2418119680,
+	End:   2419543040,
 	Name:  "blocks.30.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2418119680,
+	Begin: 2419543040,
 	DType: "F32",
-	End:   2444334080,
+	End:   2445762560,
 	Name:  "blocks.30.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2444334080,
+	Begin: 2445762560,
 	DType: "F32",
-	End:   2444339200,
+	End:   2445767680,
 	Name:  "blocks.30.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2444339200,
+	Begin: 2445767680,
 	DType: "F32",
-	End:   2444344320,
+	End:   2445772800,
 	Name:  "blocks.31.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2444344320,
+	Begin: 2445772800,
 	DType: "F32",
-	End:   2444349440,
+	End:   2445777920,
 	Name:  "blocks.31.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2444349440,
+	Begin: 2445777920,
 	DType: "F32",
-	End:   2464010240,
+	End:   2465454080,
 	Name:  "blocks.31.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2464010240,
+	Begin: 2465454080,
 	DType: "F32",
-	End:   2464025600,
+	End:   2465469440,
 	Name:  "blocks.31.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2464025600,
+	Begin: 2465469440,
 	DType: "F32",
-	End:   2470579200,
+	End:   2472028160,
 	Name:  "blocks.31.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2470579200,
+	Begin: 2472028160,
 	DType: "F32",
-	End:   2470584320,
+	End:   2472033280,
 	Name:  "blocks.31.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2470584320,
+	Begin: 2472033280,
 	DType: "F32",
-	End:   2470589440,
+	End:   2472038400,
 	Name:  "blocks.31.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2470589440,
+	Begin: 2472038400,
 	DType: "F32",
-	End:   2470594560,
+	End:   2472043520,
 	Name:  "blocks.31.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2470594560,
+	Begin: 2472043520,
 	DType: "F32",
-	End:   2496808960,
+	End:   2498278400,
 	Name:  "blocks.31.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2496808960,
+	Begin: 2498278400,
 	DType: "F32",
-	End:   2496829440,
+	End:   2498298880,
 	Name:  "blocks.31.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2496829440,
+	Begin: 2498298880,
 	DType: "F32",
-	End:   2523043840,
+	End:   2524518400,
 	Name:  "blocks.31.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2523043840,
+	Begin: 2524518400,
 	DType: "F32",
-	End:   2523048960,
+	End:   2524523520,
 	Name:  "blocks.31.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2523048960,
+	Begin: 2524523520,
 	DType: "F32",
-	End:   2523054080,
+	End:   2524528640,
 	Name:  "norm.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2523054080,
+	Begin: 2524528640,
 	DType: "F32",
-	End:   2523059200,
+	End:   2524533760,
 	Name:  "norm.bias",
 	Shape: []int{1280},
 }}
@@ -2782,7 +2782,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(1463424286720) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "5d1d0b5bd0c91f1d37cfa887bd4c38337bc3639e5b3e192c85eded8c619b5d39"
+const LayoutHash = "029d2e359be7b45ec4df5a83e85b696d995b5e5746e7b3f4fb7fa4e65b95ba8c"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,390 +45,390 @@ const (
 	patchEmbedProjBias   = 2065920   // patch_embed.proj.bias: [1280]
 	b0Norm1Weight        = 2067200   // blocks.0.norm1.weight: [1280]
 	b0Norm1Bias          = 2068480   // blocks.0.norm1.bias: [1280]
-	b0AttnQkvWeight      = 2069760   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b0AttnQkvBias        = 6984960   // blocks.0.attn.qkv.bias: [3840]
-	b0AttnProjWeight     = 6988800   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b0AttnProjBias       = 8627200   // blocks.0.attn.proj.bias: [1280]
-	b0Norm2Weight        = 8628480   // blocks.0.norm2.weight: [1280]
-	b0Norm2Bias          = 8629760   // blocks.0.norm2.bias: [1280]
-	b0MlpFc1Weight       = 8631040   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b0MlpFc1Bias         = 15184640  // blocks.0.mlp.fc1.bias: [5120]
-	b0MlpFc2Weight       = 15189760  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b0MlpFc2Bias         = 21743360  // blocks.0.mlp.fc2.bias: [1280]
-	b1Norm1Weight        = 21744640  // blocks.1.norm1.weight: [1280]
-	b1Norm1Bias          = 21745920  // blocks.1.norm1.bias: [1280]
-	b1AttnQkvWeight      = 21747200  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b1AttnQkvBias        = 26662400  // blocks.1.attn.qkv.bias: [3840]
-	b1AttnProjWeight     = 26666240  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b1AttnProjBias       = 28304640  // blocks.1.attn.proj.bias: [1280]
-	b1Norm2Weight        = 28305920  // blocks.1.norm2.weight: [1280]
-	b1Norm2Bias          = 28307200  // blocks.1.norm2.bias: [1280]
-	b1MlpFc1Weight       = 28308480  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b1MlpFc1Bias         = 34862080  // blocks.1.mlp.fc1.bias: [5120]
-	b1MlpFc2Weight       = 34867200  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b1MlpFc2Bias         = 41420800  // blocks.1.mlp.fc2.bias: [1280]
-	b2Norm1Weight        = 41422080  // blocks.2.norm1.weight: [1280]
-	b2Norm1Bias          = 41423360  // blocks.2.norm1.bias: [1280]
-	b2AttnQkvWeight      = 41424640  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b2AttnQkvBias        = 46339840  // blocks.2.attn.qkv.bias: [3840]
-	b2AttnProjWeight     = 46343680  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b2AttnProjBias       = 47982080  // blocks.2.attn.proj.bias: [1280]
-	b2Norm2Weight        = 47983360  // blocks.2.norm2.weight: [1280]
-	b2Norm2Bias          = 47984640  // blocks.2.norm2.bias: [1280]
-	b2MlpFc1Weight       = 47985920  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b2MlpFc1Bias         = 54539520  // blocks.2.mlp.fc1.bias: [5120]
-	b2MlpFc2Weight       = 54544640  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b2MlpFc2Bias         = 61098240  // blocks.2.mlp.fc2.bias: [1280]
-	b3Norm1Weight        = 61099520  // blocks.3.norm1.weight: [1280]
-	b3Norm1Bias          = 61100800  // blocks.3.norm1.bias: [1280]
-	b3AttnQkvWeight      = 61102080  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b3AttnQkvBias        = 66017280  // blocks.3.attn.qkv.bias: [3840]
-	b3AttnProjWeight     = 66021120  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b3AttnProjBias       = 67659520  // blocks.3.attn.proj.bias: [1280]
-	b3Norm2Weight        = 67660800  // blocks.3.norm2.weight: [1280]
-	b3Norm2Bias          = 67662080  // blocks.3.norm2.bias: [1280]
-	b3MlpFc1Weight       = 67663360  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b3MlpFc1Bias         = 74216960  // blocks.3.mlp.fc1.bias: [5120]
-	b3MlpFc2Weight       = 74222080  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b3MlpFc2Bias         = 80775680  // blocks.3.mlp.fc2.bias: [1280]
-	b4Norm1Weight        = 80776960  // blocks.4.norm1.weight: [1280]
-	b4Norm1Bias          = 80778240  // blocks.4.norm1.bias: [1280]
-	b4AttnQkvWeight      = 80779520  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b4AttnQkvBias        = 85694720  // blocks.4.attn.qkv.bias: [3840]
-	b4AttnProjWeight     = 85698560  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b4AttnProjBias       = 87336960  // blocks.4.attn.proj.bias: [1280]
-	b4Norm2Weight        = 87338240  // blocks.4.norm2.weight: [1280]
-	b4Norm2Bias          = 87339520  // blocks.4.norm2.bias: [1280]
-	b4MlpFc1Weight       = 87340800  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b4MlpFc1Bias         = 93894400  // blocks.4.mlp.fc1.bias: [5120]
-	b4MlpFc2Weight       = 93899520  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b4MlpFc2Bias         = 100453120 // blocks.4.mlp.fc2.bias: [1280]
-	b5Norm1Weight        = 100454400 // blocks.5.norm1.weight: [1280]
-	b5Norm1Bias          = 100455680 // blocks.5.norm1.bias: [1280]
-	b5AttnQkvWeight      = 100456960 // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b5AttnQkvBias        = 105372160 // blocks.5.attn.qkv.bias: [3840]
-	b5AttnProjWeight     = 105376000 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b5AttnProjBias       = 107014400 // blocks.5.attn.proj.bias: [1280]
-	b5Norm2Weight        = 107015680 // blocks.5.norm2.weight: [1280]
-	b5Norm2Bias          = 107016960 // blocks.5.norm2.bias: [1280]
-	b5MlpFc1Weight       = 107018240 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b5MlpFc1Bias         = 113571840 // blocks.5.mlp.fc1.bias: [5120]
-	b5MlpFc2Weight       = 113576960 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b5MlpFc2Bias         = 120130560 // blocks.5.mlp.fc2.bias: [1280]
-	b6Norm1Weight        = 120131840 // blocks.6.norm1.weight: [1280]
-	b6Norm1Bias          = 120133120 // blocks.6.norm1.bias: [1280]
-	b6AttnQkvWeight      = 120134400 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b6AttnQkvBias        = 125049600 // blocks.6.attn.qkv.bias: [3840]
-	b6AttnProjWeight     = 125053440 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b6AttnProjBias       = 126691840 // blocks.6.attn.proj.bias: [1280]
-	b6Norm2Weight        = 126693120 // blocks.6.norm2.weight: [1280]
-	b6Norm2Bias          = 126694400 // blocks.6.norm2.bias: [1280]
-	b6MlpFc1Weight       = 126695680 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b6MlpFc1Bias         = 133249280 // blocks.6.mlp.fc1.bias: [5120]
-	b6MlpFc2Weight       = 133254400 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b6MlpFc2Bias         = 139808000 // blocks.6.mlp.fc2.bias: [1280]
-	b7Norm1Weight        = 139809280 // blocks.7.norm1.weight: [1280]
-	b7Norm1Bias          = 139810560 // blocks.7.norm1.bias: [1280]
-	b7AttnQkvWeight      = 139811840 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b7AttnQkvBias        = 144727040 // blocks.7.attn.qkv.bias: [3840]
-	b7AttnProjWeight     = 144730880 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b7AttnProjBias       = 146369280 // blocks.7.attn.proj.bias: [1280]
-	b7Norm2Weight        = 146370560 // blocks.7.norm2.weight: [1280]
-	b7Norm2Bias          = 146371840 // blocks.7.norm2.bias: [1280]
-	b7MlpFc1Weight       = 146373120 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b7MlpFc1Bias         = 152926720 // blocks.7.mlp.fc1.bias: [5120]
-	b7MlpFc2Weight       = 152931840 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b7MlpFc2Bias         = 159485440 // blocks.7.mlp.fc2.bias: [1280]
-	b8Norm1Weight        = 159486720 // blocks.8.norm1.weight: [1280]
-	b8Norm1Bias          = 159488000 // blocks.8.norm1.bias: [1280]
-	b8AttnQkvWeight      = 159489280 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b8AttnQkvBias        = 164404480 // blocks.8.attn.qkv.bias: [3840]
-	b8AttnProjWeight     = 164408320 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b8AttnProjBias       = 166046720 // blocks.8.attn.proj.bias: [1280]
-	b8Norm2Weight        = 166048000 // blocks.8.norm2.weight: [1280]
-	b8Norm2Bias          = 166049280 // blocks.8.norm2.bias: [1280]
-	b8MlpFc1Weight       = 166050560 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b8MlpFc1Bias         = 172604160 // blocks.8.mlp.fc1.bias: [5120]
-	b8MlpFc2Weight       = 172609280 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b8MlpFc2Bias         = 179162880 // blocks.8.mlp.fc2.bias: [1280]
-	b9Norm1Weight        = 179164160 // blocks.9.norm1.weight: [1280]
-	b9Norm1Bias          = 179165440 // blocks.9.norm1.bias: [1280]
-	b9AttnQkvWeight      = 179166720 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b9AttnQkvBias        = 184081920 // blocks.9.attn.qkv.bias: [3840]
-	b9AttnProjWeight     = 184085760 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b9AttnProjBias       = 185724160 // blocks.9.attn.proj.bias: [1280]
-	b9Norm2Weight        = 185725440 // blocks.9.norm2.weight: [1280]
-	b9Norm2Bias          = 185726720 // blocks.9.norm2.bias: [1280]
-	b9MlpFc1Weight       = 185728000 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b9MlpFc1Bias         = 192281600 // blocks.9.mlp.fc1.bias: [5120]
-	b9MlpFc2Weight       = 192286720 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b9MlpFc2Bias         = 198840320 // blocks.9.mlp.fc2.bias: [1280]
-	b10Norm1Weight       = 198841600 // blocks.10.norm1.weight: [1280]
-	b10Norm1Bias         = 198842880 // blocks.10.norm1.bias: [1280]
-	b10AttnQkvWeight     = 198844160 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b10AttnQkvBias       = 203759360 // blocks.10.attn.qkv.bias: [3840]
-	b10AttnProjWeight    = 203763200 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b10AttnProjBias      = 205401600 // blocks.10.attn.proj.bias: [1280]
-	b10Norm2Weight       = 205402880 // blocks.10.norm2.weight: [1280]
-	b10Norm2Bias         = 205404160 // blocks.10.norm2.bias: [1280]
-	b10MlpFc1Weight      = 205405440 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b10MlpFc1Bias        = 211959040 // blocks.10.mlp.fc1.bias: [5120]
-	b10MlpFc2Weight      = 211964160 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b10MlpFc2Bias        = 218517760 // blocks.10.mlp.fc2.bias: [1280]
-	b11Norm1Weight       = 218519040 // blocks.11.norm1.weight: [1280]
-	b11Norm1Bias         = 218520320 // blocks.11.norm1.bias: [1280]
-	b11AttnQkvWeight     = 218521600 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b11AttnQkvBias       = 223436800 // blocks.11.attn.qkv.bias: [3840]
-	b11AttnProjWeight    = 223440640 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b11AttnProjBias      = 225079040 // blocks.11.attn.proj.bias: [1280]
-	b11Norm2Weight       = 225080320 // blocks.11.norm2.weight: [1280]
-	b11Norm2Bias         = 225081600 // blocks.11.norm2.bias: [1280]
-	b11MlpFc1Weight      = 225082880 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b11MlpFc1Bias        = 231636480 // blocks.11.mlp.fc1.bias: [5120]
-	b11MlpFc2Weight      = 231641600 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b11MlpFc2Bias        = 238195200 // blocks.11.mlp.fc2.bias: [1280]
-	b12Norm1Weight       = 238196480 // blocks.12.norm1.weight: [1280]
-	b12Norm1Bias         = 238197760 // blocks.12.norm1.bias: [1280]
-	b12AttnQkvWeight     = 238199040 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b12AttnQkvBias       = 243114240 // blocks.12.attn.qkv.bias: [3840]
-	b12AttnProjWeight    = 243118080 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b12AttnProjBias      = 244756480 // blocks.12.attn.proj.bias: [1280]
-	b12Norm2Weight       = 244757760 // blocks.12.norm2.weight: [1280]
-	b12Norm2Bias         = 244759040 // blocks.12.norm2.bias: [1280]
-	b12MlpFc1Weight      = 244760320 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b12MlpFc1Bias        = 251313920 // blocks.12.mlp.fc1.bias: [5120]
-	b12MlpFc2Weight      = 251319040 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b12MlpFc2Bias        = 257872640 // blocks.12.mlp.fc2.bias: [1280]
-	b13Norm1Weight       = 257873920 // blocks.13.norm1.weight: [1280]
-	b13Norm1Bias         = 257875200 // blocks.13.norm1.bias: [1280]
-	b13AttnQkvWeight     = 257876480 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b13AttnQkvBias       = 262791680 // blocks.13.attn.qkv.bias: [3840]
-	b13AttnProjWeight    = 262795520 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b13AttnProjBias      = 264433920 // blocks.13.attn.proj.bias: [1280]
-	b13Norm2Weight       = 264435200 // blocks.13.norm2.weight: [1280]
-	b13Norm2Bias         = 264436480 // blocks.13.norm2.bias: [1280]
-	b13MlpFc1Weight      = 264437760 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b13MlpFc1Bias        = 270991360 // blocks.13.mlp.fc1.bias: [5120]
-	b13MlpFc2Weight      = 270996480 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b13MlpFc2Bias        = 277550080 // blocks.13.mlp.fc2.bias: [1280]
-	b14Norm1Weight       = 277551360 // blocks.14.norm1.weight: [1280]
-	b14Norm1Bias         = 277552640 // blocks.14.norm1.bias: [1280]
-	b14AttnQkvWeight     = 277553920 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b14AttnQkvBias       = 282469120 // blocks.14.attn.qkv.bias: [3840]
-	b14AttnProjWeight    = 282472960 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b14AttnProjBias      = 284111360 // blocks.14.attn.proj.bias: [1280]
-	b14Norm2Weight       = 284112640 // blocks.14.norm2.weight: [1280]
-	b14Norm2Bias         = 284113920 // blocks.14.norm2.bias: [1280]
-	b14MlpFc1Weight      = 284115200 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b14MlpFc1Bias        = 290668800 // blocks.14.mlp.fc1.bias: [5120]
-	b14MlpFc2Weight      = 290673920 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b14MlpFc2Bias        = 297227520 // blocks.14.mlp.fc2.bias: [1280]
-	b15Norm1Weight       = 297228800 // blocks.15.norm1.weight: [1280]
-	b15Norm1Bias         = 297230080 // blocks.15.norm1.bias: [1280]
-	b15AttnQkvWeight     = 297231360 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b15AttnQkvBias       = 302146560 // blocks.15.attn.qkv.bias: [3840]
-	b15AttnProjWeight    = 302150400 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b15AttnProjBias      = 303788800 // blocks.15.attn.proj.bias: [1280]
-	b15Norm2Weight       = 303790080 // blocks.15.norm2.weight: [1280]
-	b15Norm2Bias         = 303791360 // blocks.15.norm2.bias: [1280]
-	b15MlpFc1Weight      = 303792640 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b15MlpFc1Bias        = 310346240 // blocks.15.mlp.fc1.bias: [5120]
-	b15MlpFc2Weight      = 310351360 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b15MlpFc2Bias        = 316904960 // blocks.15.mlp.fc2.bias: [1280]
-	b16Norm1Weight       = 316906240 // blocks.16.norm1.weight: [1280]
-	b16Norm1Bias         = 316907520 // blocks.16.norm1.bias: [1280]
-	b16AttnQkvWeight     = 316908800 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b16AttnQkvBias       = 321824000 // blocks.16.attn.qkv.bias: [3840]
-	b16AttnProjWeight    = 321827840 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b16AttnProjBias      = 323466240 // blocks.16.attn.proj.bias: [1280]
-	b16Norm2Weight       = 323467520 // blocks.16.norm2.weight: [1280]
-	b16Norm2Bias         = 323468800 // blocks.16.norm2.bias: [1280]
-	b16MlpFc1Weight      = 323470080 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b16MlpFc1Bias        = 330023680 // blocks.16.mlp.fc1.bias: [5120]
-	b16MlpFc2Weight      = 330028800 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b16MlpFc2Bias        = 336582400 // blocks.16.mlp.fc2.bias: [1280]
-	b17Norm1Weight       = 336583680 // blocks.17.norm1.weight: [1280]
-	b17Norm1Bias         = 336584960 // blocks.17.norm1.bias: [1280]
-	b17AttnQkvWeight     = 336586240 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b17AttnQkvBias       = 341501440 // blocks.17.attn.qkv.bias: [3840]
-	b17AttnProjWeight    = 341505280 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b17AttnProjBias      = 343143680 // blocks.17.attn.proj.bias: [1280]
-	b17Norm2Weight       = 343144960 // blocks.17.norm2.weight: [1280]
-	b17Norm2Bias         = 343146240 // blocks.17.norm2.bias: [1280]
-	b17MlpFc1Weight      = 343147520 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b17MlpFc1Bias        = 349701120 // blocks.17.mlp.fc1.bias: [5120]
-	b17MlpFc2Weight      = 349706240 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b17MlpFc2Bias        = 356259840 // blocks.17.mlp.fc2.bias: [1280]
-	b18Norm1Weight       = 356261120 // blocks.18.norm1.weight: [1280]
-	b18Norm1Bias         = 356262400 // blocks.18.norm1.bias: [1280]
-	b18AttnQkvWeight     = 356263680 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b18AttnQkvBias       = 361178880 // blocks.18.attn.qkv.bias: [3840]
-	b18AttnProjWeight    = 361182720 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b18AttnProjBias      = 362821120 // blocks.18.attn.proj.bias: [1280]
-	b18Norm2Weight       = 362822400 // blocks.18.norm2.weight: [1280]
-	b18Norm2Bias         = 362823680 // blocks.18.norm2.bias: [1280]
-	b18MlpFc1Weight      = 362824960 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b18MlpFc1Bias        = 369378560 // blocks.18.mlp.fc1.bias: [5120]
-	b18MlpFc2Weight      = 369383680 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b18MlpFc2Bias        = 375937280 // blocks.18.mlp.fc2.bias: [1280]
-	b19Norm1Weight       = 375938560 // blocks.19.norm1.weight: [1280]
-	b19Norm1Bias         = 375939840 // blocks.19.norm1.bias: [1280]
-	b19AttnQkvWeight     = 375941120 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b19AttnQkvBias       = 380856320 // blocks.19.attn.qkv.bias: [3840]
-	b19AttnProjWeight    = 380860160 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b19AttnProjBias      = 382498560 // blocks.19.attn.proj.bias: [1280]
-	b19Norm2Weight       = 382499840 // blocks.19.norm2.weight: [1280]
-	b19Norm2Bias         = 382501120 // blocks.19.norm2.bias: [1280]
-	b19MlpFc1Weight      = 382502400 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b19MlpFc1Bias        = 389056000 // blocks.19.mlp.fc1.bias: [5120]
-	b19MlpFc2Weight      = 389061120 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b19MlpFc2Bias        = 395614720 // blocks.19.mlp.fc2.bias: [1280]
-	b20Norm1Weight       = 395616000 // blocks.20.norm1.weight: [1280]
-	b20Norm1Bias         = 395617280 // blocks.20.norm1.bias: [1280]
-	b20AttnQkvWeight     = 395618560 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b20AttnQkvBias       = 400533760 // blocks.20.attn.qkv.bias: [3840]
-	b20AttnProjWeight    = 400537600 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b20AttnProjBias      = 402176000 // blocks.20.attn.proj.bias: [1280]
-	b20Norm2Weight       = 402177280 // blocks.20.norm2.weight: [1280]
-	b20Norm2Bias         = 402178560 // blocks.20.norm2.bias: [1280]
-	b20MlpFc1Weight      = 402179840 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b20MlpFc1Bias        = 408733440 // blocks.20.mlp.fc1.bias: [5120]
-	b20MlpFc2Weight      = 408738560 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b20MlpFc2Bias        = 415292160 // blocks.20.mlp.fc2.bias: [1280]
-	b21Norm1Weight       = 415293440 // blocks.21.norm1.weight: [1280]
-	b21Norm1Bias         = 415294720 // blocks.21.norm1.bias: [1280]
-	b21AttnQkvWeight     = 415296000 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b21AttnQkvBias       = 420211200 // blocks.21.attn.qkv.bias: [3840]
-	b21AttnProjWeight    = 420215040 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b21AttnProjBias      = 421853440 // blocks.21.attn.proj.bias: [1280]
-	b21Norm2Weight       = 421854720 // blocks.21.norm2.weight: [1280]
-	b21Norm2Bias         = 421856000 // blocks.21.norm2.bias: [1280]
-	b21MlpFc1Weight      = 421857280 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b21MlpFc1Bias        = 428410880 // blocks.21.mlp.fc1.bias: [5120]
-	b21MlpFc2Weight      = 428416000 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b21MlpFc2Bias        = 434969600 // blocks.21.mlp.fc2.bias: [1280]
-	b22Norm1Weight       = 434970880 // blocks.22.norm1.weight: [1280]
-	b22Norm1Bias         = 434972160 // blocks.22.norm1.bias: [1280]
-	b22AttnQkvWeight     = 434973440 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b22AttnQkvBias       = 439888640 // blocks.22.attn.qkv.bias: [3840]
-	b22AttnProjWeight    = 439892480 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b22AttnProjBias      = 441530880 // blocks.22.attn.proj.bias: [1280]
-	b22Norm2Weight       = 441532160 // blocks.22.norm2.weight: [1280]
-	b22Norm2Bias         = 441533440 // blocks.22.norm2.bias: [1280]
-	b22MlpFc1Weight      = 441534720 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b22MlpFc1Bias        = 448088320 // blocks.22.mlp.fc1.bias: [5120]
-	b22MlpFc2Weight      = 448093440 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b22MlpFc2Bias        = 454647040 // blocks.22.mlp.fc2.bias: [1280]
-	b23Norm1Weight       = 454648320 // blocks.23.norm1.weight: [1280]
-	b23Norm1Bias         = 454649600 // blocks.23.norm1.bias: [1280]
-	b23AttnQkvWeight     = 454650880 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b23AttnQkvBias       = 459566080 // blocks.23.attn.qkv.bias: [3840]
-	b23AttnProjWeight    = 459569920 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b23AttnProjBias      = 461208320 // blocks.23.attn.proj.bias: [1280]
-	b23Norm2Weight       = 461209600 // blocks.23.norm2.weight: [1280]
-	b23Norm2Bias         = 461210880 // blocks.23.norm2.bias: [1280]
-	b23MlpFc1Weight      = 461212160 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b23MlpFc1Bias        = 467765760 // blocks.23.mlp.fc1.bias: [5120]
-	b23MlpFc2Weight      = 467770880 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b23MlpFc2Bias        = 474324480 // blocks.23.mlp.fc2.bias: [1280]
-	b24Norm1Weight       = 474325760 // blocks.24.norm1.weight: [1280]
-	b24Norm1Bias         = 474327040 // blocks.24.norm1.bias: [1280]
-	b24AttnQkvWeight     = 474328320 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b24AttnQkvBias       = 479243520 // blocks.24.attn.qkv.bias: [3840]
-	b24AttnProjWeight    = 479247360 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b24AttnProjBias      = 480885760 // blocks.24.attn.proj.bias: [1280]
-	b24Norm2Weight       = 480887040 // blocks.24.norm2.weight: [1280]
-	b24Norm2Bias         = 480888320 // blocks.24.norm2.bias: [1280]
-	b24MlpFc1Weight      = 480889600 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b24MlpFc1Bias        = 487443200 // blocks.24.mlp.fc1.bias: [5120]
-	b24MlpFc2Weight      = 487448320 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b24MlpFc2Bias        = 494001920 // blocks.24.mlp.fc2.bias: [1280]
-	b25Norm1Weight       = 494003200 // blocks.25.norm1.weight: [1280]
-	b25Norm1Bias         = 494004480 // blocks.25.norm1.bias: [1280]
-	b25AttnQkvWeight     = 494005760 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b25AttnQkvBias       = 498920960 // blocks.25.attn.qkv.bias: [3840]
-	b25AttnProjWeight    = 498924800 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b25AttnProjBias      = 500563200 // blocks.25.attn.proj.bias: [1280]
-	b25Norm2Weight       = 500564480 // blocks.25.norm2.weight: [1280]
-	b25Norm2Bias         = 500565760 // blocks.25.norm2.bias: [1280]
-	b25MlpFc1Weight      = 500567040 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b25MlpFc1Bias        = 507120640 // blocks.25.mlp.fc1.bias: [5120]
-	b25MlpFc2Weight      = 507125760 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b25MlpFc2Bias        = 513679360 // blocks.25.mlp.fc2.bias: [1280]
-	b26Norm1Weight       = 513680640 // blocks.26.norm1.weight: [1280]
-	b26Norm1Bias         = 513681920 // blocks.26.norm1.bias: [1280]
-	b26AttnQkvWeight     = 513683200 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b26AttnQkvBias       = 518598400 // blocks.26.attn.qkv.bias: [3840]
-	b26AttnProjWeight    = 518602240 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b26AttnProjBias      = 520240640 // blocks.26.attn.proj.bias: [1280]
-	b26Norm2Weight       = 520241920 // blocks.26.norm2.weight: [1280]
-	b26Norm2Bias         = 520243200 // blocks.26.norm2.bias: [1280]
-	b26MlpFc1Weight      = 520244480 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b26MlpFc1Bias        = 526798080 // blocks.26.mlp.fc1.bias: [5120]
-	b26MlpFc2Weight      = 526803200 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b26MlpFc2Bias        = 533356800 // blocks.26.mlp.fc2.bias: [1280]
-	b27Norm1Weight       = 533358080 // blocks.27.norm1.weight: [1280]
-	b27Norm1Bias         = 533359360 // blocks.27.norm1.bias: [1280]
-	b27AttnQkvWeight     = 533360640 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b27AttnQkvBias       = 538275840 // blocks.27.attn.qkv.bias: [3840]
-	b27AttnProjWeight    = 538279680 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b27AttnProjBias      = 539918080 // blocks.27.attn.proj.bias: [1280]
-	b27Norm2Weight       = 539919360 // blocks.27.norm2.weight: [1280]
-	b27Norm2Bias         = 539920640 // blocks.27.norm2.bias: [1280]
-	b27MlpFc1Weight      = 539921920 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b27MlpFc1Bias        = 546475520 // blocks.27.mlp.fc1.bias: [5120]
-	b27MlpFc2Weight      = 546480640 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b27MlpFc2Bias        = 553034240 // blocks.27.mlp.fc2.bias: [1280]
-	b28Norm1Weight       = 553035520 // blocks.28.norm1.weight: [1280]
-	b28Norm1Bias         = 553036800 // blocks.28.norm1.bias: [1280]
-	b28AttnQkvWeight     = 553038080 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b28AttnQkvBias       = 557953280 // blocks.28.attn.qkv.bias: [3840]
-	b28AttnProjWeight    = 557957120 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b28AttnProjBias      = 559595520 // blocks.28.attn.proj.bias: [1280]
-	b28Norm2Weight       = 559596800 // blocks.28.norm2.weight: [1280]
-	b28Norm2Bias         = 559598080 // blocks.28.norm2.bias: [1280]
-	b28MlpFc1Weight      = 559599360 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b28MlpFc1Bias        = 566152960 // blocks.28.mlp.fc1.bias: [5120]
-	b28MlpFc2Weight      = 566158080 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b28MlpFc2Bias        = 572711680 // blocks.28.mlp.fc2.bias: [1280]
-	b29Norm1Weight       = 572712960 // blocks.29.norm1.weight: [1280]
-	b29Norm1Bias         = 572714240 // blocks.29.norm1.bias: [1280]
-	b29AttnQkvWeight     = 572715520 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b29AttnQkvBias       = 577630720 // blocks.29.attn.qkv.bias: [3840]
-	b29AttnProjWeight    = 577634560 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b29AttnProjBias      = 579272960 // blocks.29.attn.proj.bias: [1280]
-	b29Norm2Weight       = 579274240 // blocks.29.norm2.weight: [1280]
-	b29Norm2Bias         = 579275520 // blocks.29.norm2.bias: [1280]
-	b29MlpFc1Weight      = 579276800 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b29MlpFc1Bias        = 585830400 // blocks.29.mlp.fc1.bias: [5120]
-	b29MlpFc2Weight      = 585835520 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b29MlpFc2Bias        = 592389120 // blocks.29.mlp.fc2.bias: [1280]
-	b30Norm1Weight       = 592390400 // blocks.30.norm1.weight: [1280]
-	b30Norm1Bias         = 592391680 // blocks.30.norm1.bias: [1280]
-	b30AttnQkvWeight     = 592392960 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b30AttnQkvBias       = 597308160 // blocks.30.attn.qkv.bias: [3840]
-	b30AttnProjWeight    = 597312000 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b30AttnProjBias      = 598950400 // blocks.30.attn.proj.bias: [1280]
-	b30Norm2Weight       = 598951680 // blocks.30.norm2.weight: [1280]
-	b30Norm2Bias         = 598952960 // blocks.30.norm2.bias: [1280]
-	b30MlpFc1Weight      = 598954240 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b30MlpFc1Bias        = 605507840 // blocks.30.mlp.fc1.bias: [5120]
-	b30MlpFc2Weight      = 605512960 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b30MlpFc2Bias        = 612066560 // blocks.30.mlp.fc2.bias: [1280]
-	b31Norm1Weight       = 612067840 // blocks.31.norm1.weight: [1280]
-	b31Norm1Bias         = 612069120 // blocks.31.norm1.bias: [1280]
-	b31AttnQkvWeight     = 612070400 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b31AttnQkvBias       = 616985600 // blocks.31.attn.qkv.bias: [3840]
-	b31AttnProjWeight    = 616989440 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b31AttnProjBias      = 618627840 // blocks.31.attn.proj.bias: [1280]
-	b31Norm2Weight       = 618629120 // blocks.31.norm2.weight: [1280]
-	b31Norm2Bias         = 618630400 // blocks.31.norm2.bias: [1280]
-	b31MlpFc1Weight      = 618631680 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b31MlpFc1Bias        = 625185280 // blocks.31.mlp.fc1.bias: [5120]
-	b31MlpFc2Weight      = 625190400 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b31MlpFc2Bias        = 631744000 // blocks.31.mlp.fc2.bias: [1280]
-	normWeight           = 631745280 // norm.weight: [1280]
-	normBias             = 631746560 // norm.bias: [1280]
+	b0AttnQkvWeight      = 2069760   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b0AttnQkvBias        = 6988800   // blocks.0.attn.qkv.bias: [3840]
+	b0AttnProjWeight     = 6992640   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b0AttnProjBias       = 8632320   // blocks.0.attn.proj.bias: [1280]
+	b0Norm2Weight        = 8633600   // blocks.0.norm2.weight: [1280]
+	b0Norm2Bias          = 8634880   // blocks.0.norm2.bias: [1280]
+	b0MlpFc1Weight       = 8636160   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b0MlpFc1Bias         = 15194880  // blocks.0.mlp.fc1.bias: [5120]
+	b0MlpFc2Weight       = 15200000  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b0MlpFc2Bias         = 21754880  // blocks.0.mlp.fc2.bias: [1280]
+	b1Norm1Weight        = 21756160  // blocks.1.norm1.weight: [1280]
+	b1Norm1Bias          = 21757440  // blocks.1.norm1.bias: [1280]
+	b1AttnQkvWeight      = 21758720  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b1AttnQkvBias        = 26677760  // blocks.1.attn.qkv.bias: [3840]
+	b1AttnProjWeight     = 26681600  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b1AttnProjBias       = 28321280  // blocks.1.attn.proj.bias: [1280]
+	b1Norm2Weight        = 28322560  // blocks.1.norm2.weight: [1280]
+	b1Norm2Bias          = 28323840  // blocks.1.norm2.bias: [1280]
+	b1MlpFc1Weight       = 28325120  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b1MlpFc1Bias         = 34883840  // blocks.1.mlp.fc1.bias: [5120]
+	b1MlpFc2Weight       = 34888960  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b1MlpFc2Bias         = 41443840  // blocks.1.mlp.fc2.bias: [1280]
+	b2Norm1Weight        = 41445120  // blocks.2.norm1.weight: [1280]
+	b2Norm1Bias          = 41446400  // blocks.2.norm1.bias: [1280]
+	b2AttnQkvWeight      = 41447680  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b2AttnQkvBias        = 46366720  // blocks.2.attn.qkv.bias: [3840]
+	b2AttnProjWeight     = 46370560  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b2AttnProjBias       = 48010240  // blocks.2.attn.proj.bias: [1280]
+	b2Norm2Weight        = 48011520  // blocks.2.norm2.weight: [1280]
+	b2Norm2Bias          = 48012800  // blocks.2.norm2.bias: [1280]
+	b2MlpFc1Weight       = 48014080  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b2MlpFc1Bias         = 54572800  // blocks.2.mlp.fc1.bias: [5120]
+	b2MlpFc2Weight       = 54577920  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b2MlpFc2Bias         = 61132800  // blocks.2.mlp.fc2.bias: [1280]
+	b3Norm1Weight        = 61134080  // blocks.3.norm1.weight: [1280]
+	b3Norm1Bias          = 61135360  // blocks.3.norm1.bias: [1280]
+	b3AttnQkvWeight      = 61136640  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b3AttnQkvBias        = 66055680  // blocks.3.attn.qkv.bias: [3840]
+	b3AttnProjWeight     = 66059520  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b3AttnProjBias       = 67699200  // blocks.3.attn.proj.bias: [1280]
+	b3Norm2Weight        = 67700480  // blocks.3.norm2.weight: [1280]
+	b3Norm2Bias          = 67701760  // blocks.3.norm2.bias: [1280]
+	b3MlpFc1Weight       = 67703040  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b3MlpFc1Bias         = 74261760  // blocks.3.mlp.fc1.bias: [5120]
+	b3MlpFc2Weight       = 74266880  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b3MlpFc2Bias         = 80821760  // blocks.3.mlp.fc2.bias: [1280]
+	b4Norm1Weight        = 80823040  // blocks.4.norm1.weight: [1280]
+	b4Norm1Bias          = 80824320  // blocks.4.norm1.bias: [1280]
+	b4AttnQkvWeight      = 80825600  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b4AttnQkvBias        = 85744640  // blocks.4.attn.qkv.bias: [3840]
+	b4AttnProjWeight     = 85748480  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b4AttnProjBias       = 87388160  // blocks.4.attn.proj.bias: [1280]
+	b4Norm2Weight        = 87389440  // blocks.4.norm2.weight: [1280]
+	b4Norm2Bias          = 87390720  // blocks.4.norm2.bias: [1280]
+	b4MlpFc1Weight       = 87392000  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b4MlpFc1Bias         = 93950720  // blocks.4.mlp.fc1.bias: [5120]
+	b4MlpFc2Weight       = 93955840  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b4MlpFc2Bias         = 100510720 // blocks.4.mlp.fc2.bias: [1280]
+	b5Norm1Weight        = 100512000 // blocks.5.norm1.weight: [1280]
+	b5Norm1Bias          = 100513280 // blocks.5.norm1.bias: [1280]
+	b5AttnQkvWeight      = 100514560 // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b5AttnQkvBias        = 105433600 // blocks.5.attn.qkv.bias: [3840]
+	b5AttnProjWeight     = 105437440 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b5AttnProjBias       = 107077120 // blocks.5.attn.proj.bias: [1280]
+	b5Norm2Weight        = 107078400 // blocks.5.norm2.weight: [1280]
+	b5Norm2Bias          = 107079680 // blocks.5.norm2.bias: [1280]
+	b5MlpFc1Weight       = 107080960 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b5MlpFc1Bias         = 113639680 // blocks.5.mlp.fc1.bias: [5120]
+	b5MlpFc2Weight       = 113644800 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b5MlpFc2Bias         = 120199680 // blocks.5.mlp.fc2.bias: [1280]
+	b6Norm1Weight        = 120200960 // blocks.6.norm1.weight: [1280]
+	b6Norm1Bias          = 120202240 // blocks.6.norm1.bias: [1280]
+	b6AttnQkvWeight      = 120203520 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b6AttnQkvBias        = 125122560 // blocks.6.attn.qkv.bias: [3840]
+	b6AttnProjWeight     = 125126400 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b6AttnProjBias       = 126766080 // blocks.6.attn.proj.bias: [1280]
+	b6Norm2Weight        = 126767360 // blocks.6.norm2.weight: [1280]
+	b6Norm2Bias          = 126768640 // blocks.6.norm2.bias: [1280]
+	b6MlpFc1Weight       = 126769920 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b6MlpFc1Bias         = 133328640 // blocks.6.mlp.fc1.bias: [5120]
+	b6MlpFc2Weight       = 133333760 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b6MlpFc2Bias         = 139888640 // blocks.6.mlp.fc2.bias: [1280]
+	b7Norm1Weight        = 139889920 // blocks.7.norm1.weight: [1280]
+	b7Norm1Bias          = 139891200 // blocks.7.norm1.bias: [1280]
+	b7AttnQkvWeight      = 139892480 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b7AttnQkvBias        = 144811520 // blocks.7.attn.qkv.bias: [3840]
+	b7AttnProjWeight     = 144815360 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b7AttnProjBias       = 146455040 // blocks.7.attn.proj.bias: [1280]
+	b7Norm2Weight        = 146456320 // blocks.7.norm2.weight: [1280]
+	b7Norm2Bias          = 146457600 // blocks.7.norm2.bias: [1280]
+	b7MlpFc1Weight       = 146458880 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b7MlpFc1Bias         = 153017600 // blocks.7.mlp.fc1.bias: [5120]
+	b7MlpFc2Weight       = 153022720 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b7MlpFc2Bias         = 159577600 // blocks.7.mlp.fc2.bias: [1280]
+	b8Norm1Weight        = 159578880 // blocks.8.norm1.weight: [1280]
+	b8Norm1Bias          = 159580160 // blocks.8.norm1.bias: [1280]
+	b8AttnQkvWeight      = 159581440 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b8AttnQkvBias        = 164500480 // blocks.8.attn.qkv.bias: [3840]
+	b8AttnProjWeight     = 164504320 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b8AttnProjBias       = 166144000 // blocks.8.attn.proj.bias: [1280]
+	b8Norm2Weight        = 166145280 // blocks.8.norm2.weight: [1280]
+	b8Norm2Bias          = 166146560 // blocks.8.norm2.bias: [1280]
+	b8MlpFc1Weight       = 166147840 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b8MlpFc1Bias         = 172706560 // blocks.8.mlp.fc1.bias: [5120]
+	b8MlpFc2Weight       = 172711680 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b8MlpFc2Bias         = 179266560 // blocks.8.mlp.fc2.bias: [1280]
+	b9Norm1Weight        = 179267840 // blocks.9.norm1.weight: [1280]
+	b9Norm1Bias          = 179269120 // blocks.9.norm1.bias: [1280]
+	b9AttnQkvWeight      = 179270400 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b9AttnQkvBias        = 184189440 // blocks.9.attn.qkv.bias: [3840]
+	b9AttnProjWeight     = 184193280 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b9AttnProjBias       = 185832960 // blocks.9.attn.proj.bias: [1280]
+	b9Norm2Weight        = 185834240 // blocks.9.norm2.weight: [1280]
+	b9Norm2Bias          = 185835520 // blocks.9.norm2.bias: [1280]
+	b9MlpFc1Weight       = 185836800 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b9MlpFc1Bias         = 192395520 // blocks.9.mlp.fc1.bias: [5120]
+	b9MlpFc2Weight       = 192400640 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b9MlpFc2Bias         = 198955520 // blocks.9.mlp.fc2.bias: [1280]
+	b10Norm1Weight       = 198956800 // blocks.10.norm1.weight: [1280]
+	b10Norm1Bias         = 198958080 // blocks.10.norm1.bias: [1280]
+	b10AttnQkvWeight     = 198959360 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b10AttnQkvBias       = 203878400 // blocks.10.attn.qkv.bias: [3840]
+	b10AttnProjWeight    = 203882240 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b10AttnProjBias      = 205521920 // blocks.10.attn.proj.bias: [1280]
+	b10Norm2Weight       = 205523200 // blocks.10.norm2.weight: [1280]
+	b10Norm2Bias         = 205524480 // blocks.10.norm2.bias: [1280]
+	b10MlpFc1Weight      = 205525760 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b10MlpFc1Bias        = 212084480 // blocks.10.mlp.fc1.bias: [5120]
+	b10MlpFc2Weight      = 212089600 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b10MlpFc2Bias        = 218644480 // blocks.10.mlp.fc2.bias: [1280]
+	b11Norm1Weight       = 218645760 // blocks.11.norm1.weight: [1280]
+	b11Norm1Bias         = 218647040 // blocks.11.norm1.bias: [1280]
+	b11AttnQkvWeight     = 218648320 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b11AttnQkvBias       = 223567360 // blocks.11.attn.qkv.bias: [3840]
+	b11AttnProjWeight    = 223571200 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b11AttnProjBias      = 225210880 // blocks.11.attn.proj.bias: [1280]
+	b11Norm2Weight       = 225212160 // blocks.11.norm2.weight: [1280]
+	b11Norm2Bias         = 225213440 // blocks.11.norm2.bias: [1280]
+	b11MlpFc1Weight      = 225214720 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b11MlpFc1Bias        = 231773440 // blocks.11.mlp.fc1.bias: [5120]
+	b11MlpFc2Weight      = 231778560 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b11MlpFc2Bias        = 238333440 // blocks.11.mlp.fc2.bias: [1280]
+	b12Norm1Weight       = 238334720 // blocks.12.norm1.weight: [1280]
+	b12Norm1Bias         = 238336000 // blocks.12.norm1.bias: [1280]
+	b12AttnQkvWeight     = 238337280 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b12AttnQkvBias       = 243256320 // blocks.12.attn.qkv.bias: [3840]
+	b12AttnProjWeight    = 243260160 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b12AttnProjBias      = 244899840 // blocks.12.attn.proj.bias: [1280]
+	b12Norm2Weight       = 244901120 // blocks.12.norm2.weight: [1280]
+	b12Norm2Bias         = 244902400 // blocks.12.norm2.bias: [1280]
+	b12MlpFc1Weight      = 244903680 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b12MlpFc1Bias        = 251462400 // blocks.12.mlp.fc1.bias: [5120]
+	b12MlpFc2Weight      = 251467520 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b12MlpFc2Bias        = 258022400 // blocks.12.mlp.fc2.bias: [1280]
+	b13Norm1Weight       = 258023680 // blocks.13.norm1.weight: [1280]
+	b13Norm1Bias         = 258024960 // blocks.13.norm1.bias: [1280]
+	b13AttnQkvWeight     = 258026240 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b13AttnQkvBias       = 262945280 // blocks.13.attn.qkv.bias: [3840]
+	b13AttnProjWeight    = 262949120 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b13AttnProjBias      = 264588800 // blocks.13.attn.proj.bias: [1280]
+	b13Norm2Weight       = 264590080 // blocks.13.norm2.weight: [1280]
+	b13Norm2Bias         = 264591360 // blocks.13.norm2.bias: [1280]
+	b13MlpFc1Weight      = 264592640 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b13MlpFc1Bias        = 271151360 // blocks.13.mlp.fc1.bias: [5120]
+	b13MlpFc2Weight      = 271156480 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b13MlpFc2Bias        = 277711360 // blocks.13.mlp.fc2.bias: [1280]
+	b14Norm1Weight       = 277712640 // blocks.14.norm1.weight: [1280]
+	b14Norm1Bias         = 277713920 // blocks.14.norm1.bias: [1280]
+	b14AttnQkvWeight     = 277715200 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b14AttnQkvBias       = 282634240 // blocks.14.attn.qkv.bias: [3840]
+	b14AttnProjWeight    = 282638080 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b14AttnProjBias      = 284277760 // blocks.14.attn.proj.bias: [1280]
+	b14Norm2Weight       = 284279040 // blocks.14.norm2.weight: [1280]
+	b14Norm2Bias         = 284280320 // blocks.14.norm2.bias: [1280]
+	b14MlpFc1Weight      = 284281600 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b14MlpFc1Bias        = 290840320 // blocks.14.mlp.fc1.bias: [5120]
+	b14MlpFc2Weight      = 290845440 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b14MlpFc2Bias        = 297400320 // blocks.14.mlp.fc2.bias: [1280]
+	b15Norm1Weight       = 297401600 // blocks.15.norm1.weight: [1280]
+	b15Norm1Bias         = 297402880 // blocks.15.norm1.bias: [1280]
+	b15AttnQkvWeight     = 297404160 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b15AttnQkvBias       = 302323200 // blocks.15.attn.qkv.bias: [3840]
+	b15AttnProjWeight    = 302327040 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b15AttnProjBias      = 303966720 // blocks.15.attn.proj.bias: [1280]
+	b15Norm2Weight       = 303968000 // blocks.15.norm2.weight: [1280]
+	b15Norm2Bias         = 303969280 // blocks.15.norm2.bias: [1280]
+	b15MlpFc1Weight      = 303970560 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b15MlpFc1Bias        = 310529280 // blocks.15.mlp.fc1.bias: [5120]
+	b15MlpFc2Weight      = 310534400 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b15MlpFc2Bias        = 317089280 // blocks.15.mlp.fc2.bias: [1280]
+	b16Norm1Weight       = 317090560 // blocks.16.norm1.weight: [1280]
+	b16Norm1Bias         = 317091840 // blocks.16.norm1.bias: [1280]
+	b16AttnQkvWeight     = 317093120 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b16AttnQkvBias       = 322012160 // blocks.16.attn.qkv.bias: [3840]
+	b16AttnProjWeight    = 322016000 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b16AttnProjBias      = 323655680 // blocks.16.attn.proj.bias: [1280]
+	b16Norm2Weight       = 323656960 // blocks.16.norm2.weight: [1280]
+	b16Norm2Bias         = 323658240 // blocks.16.norm2.bias: [1280]
+	b16MlpFc1Weight      = 323659520 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b16MlpFc1Bias        = 330218240 // blocks.16.mlp.fc1.bias: [5120]
+	b16MlpFc2Weight      = 330223360 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b16MlpFc2Bias        = 336778240 // blocks.16.mlp.fc2.bias: [1280]
+	b17Norm1Weight       = 336779520 // blocks.17.norm1.weight: [1280]
+	b17Norm1Bias         = 336780800 // blocks.17.norm1.bias: [1280]
+	b17AttnQkvWeight     = 336782080 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b17AttnQkvBias       = 341701120 // blocks.17.attn.qkv.bias: [3840]
+	b17AttnProjWeight    = 341704960 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b17AttnProjBias      = 343344640 // blocks.17.attn.proj.bias: [1280]
+	b17Norm2Weight       = 343345920 // blocks.17.norm2.weight: [1280]
+	b17Norm2Bias         = 343347200 // blocks.17.norm2.bias: [1280]
+	b17MlpFc1Weight      = 343348480 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b17MlpFc1Bias        = 349907200 // blocks.17.mlp.fc1.bias: [5120]
+	b17MlpFc2Weight      = 349912320 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b17MlpFc2Bias        = 356467200 // blocks.17.mlp.fc2.bias: [1280]
+	b18Norm1Weight       = 356468480 // blocks.18.norm1.weight: [1280]
+	b18Norm1Bias         = 356469760 // blocks.18.norm1.bias: [1280]
+	b18AttnQkvWeight     = 356471040 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b18AttnQkvBias       = 361390080 // blocks.18.attn.qkv.bias: [3840]
+	b18AttnProjWeight    = 361393920 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b18AttnProjBias      = 363033600 // blocks.18.attn.proj.bias: [1280]
+	b18Norm2Weight       = 363034880 // blocks.18.norm2.weight: [1280]
+	b18Norm2Bias         = 363036160 // blocks.18.norm2.bias: [1280]
+	b18MlpFc1Weight      = 363037440 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b18MlpFc1Bias        = 369596160 // blocks.18.mlp.fc1.bias: [5120]
+	b18MlpFc2Weight      = 369601280 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b18MlpFc2Bias        = 376156160 // blocks.18.mlp.fc2.bias: [1280]
+	b19Norm1Weight       = 376157440 // blocks.19.norm1.weight: [1280]
+	b19Norm1Bias         = 376158720 // blocks.19.norm1.bias: [1280]
+	b19AttnQkvWeight     = 376160000 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b19AttnQkvBias       = 381079040 // blocks.19.attn.qkv.bias: [3840]
+	b19AttnProjWeight    = 381082880 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b19AttnProjBias      = 382722560 // blocks.19.attn.proj.bias: [1280]
+	b19Norm2Weight       = 382723840 // blocks.19.norm2.weight: [1280]
+	b19Norm2Bias         = 382725120 // blocks.19.norm2.bias: [1280]
+	b19MlpFc1Weight      = 382726400 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b19MlpFc1Bias        = 389285120 // blocks.19.mlp.fc1.bias: [5120]
+	b19MlpFc2Weight      = 389290240 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b19MlpFc2Bias        = 395845120 // blocks.19.mlp.fc2.bias: [1280]
+	b20Norm1Weight       = 395846400 // blocks.20.norm1.weight: [1280]
+	b20Norm1Bias         = 395847680 // blocks.20.norm1.bias: [1280]
+	b20AttnQkvWeight     = 395848960 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b20AttnQkvBias       = 400768000 // blocks.20.attn.qkv.bias: [3840]
+	b20AttnProjWeight    = 400771840 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b20AttnProjBias      = 402411520 // blocks.20.attn.proj.bias: [1280]
+	b20Norm2Weight       = 402412800 // blocks.20.norm2.weight: [1280]
+	b20Norm2Bias         = 402414080 // blocks.20.norm2.bias: [1280]
+	b20MlpFc1Weight      = 402415360 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b20MlpFc1Bias        = 408974080 // blocks.20.mlp.fc1.bias: [5120]
+	b20MlpFc2Weight      = 408979200 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b20MlpFc2Bias        = 415534080 // blocks.20.mlp.fc2.bias: [1280]
+	b21Norm1Weight       = 415535360 // blocks.21.norm1.weight: [1280]
+	b21Norm1Bias         = 415536640 // blocks.21.norm1.bias: [1280]
+	b21AttnQkvWeight     = 415537920 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b21AttnQkvBias       = 420456960 // blocks.21.attn.qkv.bias: [3840]
+	b21AttnProjWeight    = 420460800 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b21AttnProjBias      = 422100480 // blocks.21.attn.proj.bias: [1280]
+	b21Norm2Weight       = 422101760 // blocks.21.norm2.weight: [1280]
+	b21Norm2Bias         = 422103040 // blocks.21.norm2.bias: [1280]
+	b21MlpFc1Weight      = 422104320 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b21MlpFc1Bias        = 428663040 // blocks.21.mlp.fc1.bias: [5120]
+	b21MlpFc2Weight      = 428668160 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b21MlpFc2Bias        = 435223040 // blocks.21.mlp.fc2.bias: [1280]
+	b22Norm1Weight       = 435224320 // blocks.22.norm1.weight: [1280]
+	b22Norm1Bias         = 435225600 // blocks.22.norm1.bias: [1280]
+	b22AttnQkvWeight     = 435226880 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b22AttnQkvBias       = 440145920 // blocks.22.attn.qkv.bias: [3840]
+	b22AttnProjWeight    = 440149760 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b22AttnProjBias      = 441789440 // blocks.22.attn.proj.bias: [1280]
+	b22Norm2Weight       = 441790720 // blocks.22.norm2.weight: [1280]
+	b22Norm2Bias         = 441792000 // blocks.22.norm2.bias: [1280]
+	b22MlpFc1Weight      = 441793280 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b22MlpFc1Bias        = 448352000 // blocks.22.mlp.fc1.bias: [5120]
+	b22MlpFc2Weight      = 448357120 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b22MlpFc2Bias        = 454912000 // blocks.22.mlp.fc2.bias: [1280]
+	b23Norm1Weight       = 454913280 // blocks.23.norm1.weight: [1280]
+	b23Norm1Bias         = 454914560 // blocks.23.norm1.bias: [1280]
+	b23AttnQkvWeight     = 454915840 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b23AttnQkvBias       = 459834880 // blocks.23.attn.qkv.bias: [3840]
+	b23AttnProjWeight    = 459838720 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b23AttnProjBias      = 461478400 // blocks.23.attn.proj.bias: [1280]
+	b23Norm2Weight       = 461479680 // blocks.23.norm2.weight: [1280]
+	b23Norm2Bias         = 461480960 // blocks.23.norm2.bias: [1280]
+	b23MlpFc1Weight      = 461482240 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b23MlpFc1Bias        = 468040960 // blocks.23.mlp.fc1.bias: [5120]
+	b23MlpFc2Weight      = 468046080 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b23MlpFc2Bias        = 474600960 // blocks.23.mlp.fc2.bias: [1280]
+	b24Norm1Weight       = 474602240 // blocks.24.norm1.weight: [1280]
+	b24Norm1Bias         = 474603520 // blocks.24.norm1.bias: [1280]
+	b24AttnQkvWeight     = 474604800 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b24AttnQkvBias       = 479523840 // blocks.24.attn.qkv.bias: [3840]
+	b24AttnProjWeight    = 479527680 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b24AttnProjBias      = 481167360 // blocks.24.attn.proj.bias: [1280]
+	b24Norm2Weight       = 481168640 // blocks.24.norm2.weight: [1280]
+	b24Norm2Bias         = 481169920 // blocks.24.norm2.bias: [1280]
+	b24MlpFc1Weight      = 481171200 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b24MlpFc1Bias        = 487729920 // blocks.24.mlp.fc1.bias: [5120]
+	b24MlpFc2Weight      = 487735040 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b24MlpFc2Bias        = 494289920 // blocks.24.mlp.fc2.bias: [1280]
+	b25Norm1Weight       = 494291200 // blocks.25.norm1.weight: [1280]
+	b25Norm1Bias         = 494292480 // blocks.25.norm1.bias: [1280]
+	b25AttnQkvWeight     = 494293760 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b25AttnQkvBias       = 499212800 // blocks.25.attn.qkv.bias: [3840]
+	b25AttnProjWeight    = 499216640 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b25AttnProjBias      = 500856320 // blocks.25.attn.proj.bias: [1280]
+	b25Norm2Weight       = 500857600 // blocks.25.norm2.weight: [1280]
+	b25Norm2Bias         = 500858880 // blocks.25.norm2.bias: [1280]
+	b25MlpFc1Weight      = 500860160 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b25MlpFc1Bias        = 507418880 // blocks.25.mlp.fc1.bias: [5120]
+	b25MlpFc2Weight      = 507424000 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b25MlpFc2Bias        = 513978880 // blocks.25.mlp.fc2.bias: [1280]
+	b26Norm1Weight       = 513980160 // blocks.26.norm1.weight: [1280]
+	b26Norm1Bias         = 513981440 // blocks.26.norm1.bias: [1280]
+	b26AttnQkvWeight     = 513982720 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b26AttnQkvBias       = 518901760 // blocks.26.attn.qkv.bias: [3840]
+	b26AttnProjWeight    = 518905600 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b26AttnProjBias      = 520545280 // blocks.26.attn.proj.bias: [1280]
+	b26Norm2Weight       = 520546560 // blocks.26.norm2.weight: [1280]
+	b26Norm2Bias         = 520547840 // blocks.26.norm2.bias: [1280]
+	b26MlpFc1Weight      = 520549120 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b26MlpFc1Bias        = 527107840 // blocks.26.mlp.fc1.bias: [5120]
+	b26MlpFc2Weight      = 527112960 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b26MlpFc2Bias        = 533667840 // blocks.26.mlp.fc2.bias: [1280]
+	b27Norm1Weight       = 533669120 // blocks.27.norm1.weight: [1280]
+	b27Norm1Bias         = 533670400 // blocks.27.norm1.bias: [1280]
+	b27AttnQkvWeight     = 533671680 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b27AttnQkvBias       = 538590720 // blocks.27.attn.qkv.bias: [3840]
+	b27AttnProjWeight    = 538594560 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b27AttnProjBias      = 540234240 // blocks.27.attn.proj.bias: [1280]
+	b27Norm2Weight       = 540235520 // blocks.27.norm2.weight: [1280]
+	b27Norm2Bias         = 540236800 // blocks.27.norm2.bias: [1280]
+	b27MlpFc1Weight      = 540238080 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b27MlpFc1Bias        = 546796800 // blocks.27.mlp.fc1.bias: [5120]
+	b27MlpFc2Weight      = 546801920 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b27MlpFc2Bias        = 553356800 // blocks.27.mlp.fc2.bias: [1280]
+	b28Norm1Weight       = 553358080 // blocks.28.norm1.weight: [1280]
+	b28Norm1Bias         = 553359360 // blocks.28.norm1.bias: [1280]
+	b28AttnQkvWeight     = 553360640 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b28AttnQkvBias       = 558279680 // blocks.28.attn.qkv.bias: [3840]
+	b28AttnProjWeight    = 558283520 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b28AttnProjBias      = 559923200 // blocks.28.attn.proj.bias: [1280]
+	b28Norm2Weight       = 559924480 // blocks.28.norm2.weight: [1280]
+	b28Norm2Bias         = 559925760 // blocks.28.norm2.bias: [1280]
+	b28MlpFc1Weight      = 559927040 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b28MlpFc1Bias        = 566485760 // blocks.28.mlp.fc1.bias: [5120]
+	b28MlpFc2Weight      = 566490880 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b28MlpFc2Bias        = 573045760 // blocks.28.mlp.fc2.bias: [1280]
+	b29Norm1Weight       = 573047040 // blocks.29.norm1.weight: [1280]
+	b29Norm1Bias         = 573048320 // blocks.29.norm1.bias: [1280]
+	b29AttnQkvWeight     = 573049600 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b29AttnQkvBias       = 577968640 // blocks.29.attn.qkv.bias: [3840]
+	b29AttnProjWeight    = 577972480 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b29AttnProjBias      = 579612160 // blocks.29.attn.proj.bias: [1280]
+	b29Norm2Weight       = 579613440 // blocks.29.norm2.weight: [1280]
+	b29Norm2Bias         = 579614720 // blocks.29.norm2.bias: [1280]
+	b29MlpFc1Weight      = 579616000 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b29MlpFc1Bias        = 586174720 // blocks.29.mlp.fc1.bias: [5120]
+	b29MlpFc2Weight      = 586179840 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b29MlpFc2Bias        = 592734720 // blocks.29.mlp.fc2.bias: [1280]
+	b30Norm1Weight       = 592736000 // blocks.30.norm1.weight: [1280]
+	b30Norm1Bias         = 592737280 // blocks.30.norm1.bias: [1280]
+	b30AttnQkvWeight     = 592738560 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b30AttnQkvBias       = 597657600 // blocks.30.attn.qkv.bias: [3840]
+	b30AttnProjWeight    = 597661440 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b30AttnProjBias      = 599301120 // blocks.30.attn.proj.bias: [1280]
+	b30Norm2Weight       = 599302400 // blocks.30.norm2.weight: [1280]
+	b30Norm2Bias         = 599303680 // blocks.30.norm2.bias: [1280]
+	b30MlpFc1Weight      = 599304960 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b30MlpFc1Bias        = 605863680 // blocks.30.mlp.fc1.bias: [5120]
+	b30MlpFc2Weight      = 605868800 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b30MlpFc2Bias        = 612423680 // blocks.30.mlp.fc2.bias: [1280]
+	b31Norm1Weight       = 612424960 // blocks.31.norm1.weight: [1280]
+	b31Norm1Bias         = 612426240 // blocks.31.norm1.bias: [1280]
+	b31AttnQkvWeight     = 612427520 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b31AttnQkvBias       = 617346560 // blocks.31.attn.qkv.bias: [3840]
+	b31AttnProjWeight    = 617350400 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b31AttnProjBias      = 618990080 // blocks.31.attn.proj.bias: [1280]
+	b31Norm2Weight       = 618991360 // blocks.31.norm2.weight: [1280]
+	b31Norm2Bias         = 618992640 // blocks.31.norm2.bias: [1280]
+	b31MlpFc1Weight      = 618993920 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b31MlpFc1Bias        = 625552640 // blocks.31.mlp.fc1.bias: [5120]
+	b31MlpFc2Weight      = 625557760 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b31MlpFc2Bias        = 632112640 // blocks.31.mlp.fc2.bias: [1280]
+	normWeight           = 632113920 // norm.weight: [1280]
+	normBias             = 632115200 // norm.bias: [1280]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -471,2305 +471,2305 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 8279040,
 	DType: "F32",
-	End:   27939840,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
-}, {
-	Begin: 27939840,
-	DType: "F32",
 	End:   27955200,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{3840},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{240, 1281, 16},
 }, {
 	Begin: 27955200,
 	DType: "F32",
-	End:   34508800,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	End:   27970560,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{3840},
 }, {
-	Begin: 34508800,
+	Begin: 27970560,
 	DType: "F32",
-	End:   34513920,
+	End:   34529280,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{80, 1281, 16},
+}, {
+	Begin: 34529280,
+	DType: "F32",
+	End:   34534400,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 34513920,
+	Begin: 34534400,
 	DType: "F32",
-	End:   34519040,
+	End:   34539520,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 34519040,
+	Begin: 34539520,
 	DType: "F32",
-	End:   34524160,
+	End:   34544640,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 34524160,
+	Begin: 34544640,
 	DType: "F32",
-	End:   60738560,
+	End:   60779520,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 60738560,
+	Begin: 60779520,
 	DType: "F32",
-	End:   60759040,
+	End:   60800000,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 60759040,
+	Begin: 60800000,
 	DType: "F32",
-	End:   86973440,
+	End:   87019520,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 86973440,
+	Begin: 87019520,
 	DType: "F32",
-	End:   86978560,
+	End:   87024640,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 86978560,
+	Begin: 87024640,
 	DType: "F32",
-	End:   86983680,
+	End:   87029760,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 86983680,
+	Begin: 87029760,
 	DType: "F32",
-	End:   86988800,
+	End:   87034880,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 86988800,
+	Begin: 87034880,
 	DType: "F32",
-	End:   106649600,
+	End:   106711040,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 106649600,
+	Begin: 106711040,
 	DType: "F32",
-	End:   106664960,
+	End:   106726400,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 106664960,
+	Begin: 106726400,
 	DType: "F32",
-	End:   113218560,
+	End:   113285120,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 113218560,
+	Begin: 113285120,
 	DType: "F32",
-	End:   113223680,
+	End:   113290240,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 113223680,
+	Begin: 113290240,
 	DType: "F32",
-	End:   113228800,
+	End:   113295360,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 113228800,
+	Begin: 113295360,
 	DType: "F32",
-	End:   113233920,
+	End:   113300480,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 113233920,
+	Begin: 113300480,
 	DType: "F32",
-	End:   139448320,
+	End:   139535360,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 139448320,
+	Begin: 139535360,
 	DType: "F32",
-	End:   139468800,
+	End:   139555840,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 139468800,
+	Begin: 139555840,
 	DType: "F32",
-	End:   165683200,
+	End:   165775360,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 165683200,
+	Begin: 165775360,
 	DType: "F32",
-	End:   165688320,
+	End:   165780480,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 165688320,
+	Begin: 165780480,
 	DType: "F32",
-	End:   165693440,
+	End:   165785600,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 165693440,
+	Begin: 165785600,
 	DType: "F32",
-	End:   165698560,
+	End:   165790720,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 165698560,
+	Begin: 165790720,
 	DType: "F32",
-	End:   185359360,
+	End:   185466880,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 185359360,
+	Begin: 185466880,
 	DType: "F32",
-	End:   185374720,
+	End:   185482240,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 185374720,
+	Begin: 185482240,
 	DType: "F32",
-	End:   191928320,
+	End:   192040960,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 191928320,
+	Begin: 192040960,
 	DType: "F32",
-	End:   191933440,
+	End:   192046080,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 191933440,
+	Begin: 192046080,
 	DType: "F32",
-	End:   191938560,
+	End:   192051200,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 191938560,
+	Begin: 192051200,
 	DType: "F32",
-	End:   191943680,
+	End:   192056320,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 191943680,
+	Begin: 192056320,
 	DType: "F32",
-	End:   218158080,
+	End:   218291200,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 218158080,
+	Begin: 218291200,
 	DType: "F32",
-	End:   218178560,
+	End:   218311680,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 218178560,
+	Begin: 218311680,
 	DType: "F32",
-	End:   244392960,
+	End:   244531200,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 244392960,
+	Begin: 244531200,
 	DType: "F32",
-	End:   244398080,
+	End:   244536320,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 244398080,
+	Begin: 244536320,
 	DType: "F32",
-	End:   244403200,
+	End:   244541440,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 244403200,
+	Begin: 244541440,
 	DType: "F32",
-	End:   244408320,
+	End:   244546560,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 244408320,
+	Begin: 244546560,
 	DType: "F32",
-	End:   264069120,
+	End:   264222720,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 264069120,
+	Begin: 264222720,
 	DType: "F32",
-	End:   264084480,
+	End:   264238080,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 264084480,
+	Begin: 264238080,
 	DType: "F32",
-	End:   270638080,
+	End:   270796800,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 270638080,
+	Begin: 270796800,
 	DType: "F32",
-	End:   270643200,
+	End:   270801920,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 270643200,
+	Begin: 270801920,
 	DType: "F32",
-	End:   270648320,
+	End:   270807040,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 270648320,
+	Begin: 270807040,
 	DType: "F32",
-	End:   270653440,
+	End:   270812160,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 270653440,
+	Begin: 270812160,
 	DType: "F32",
-	End:   296867840,
+	End:   297047040,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 296867840,
+	Begin: 297047040,
 	DType: "F32",
-	End:   296888320,
+	End:   297067520,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 296888320,
+	Begin: 297067520,
 	DType: "F32",
-	End:   323102720,
+	End:   323287040,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 323102720,
+	Begin: 323287040,
 	DType: "F32",
-	End:   323107840,
+	End:   323292160,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 323107840,
+	Begin: 323292160,
 	DType: "F32",
-	End:   323112960,
+	End:   323297280,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 323112960,
+	Begin: 323297280,
 	DType: "F32",
-	End:   323118080,
+	End:   323302400,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 323118080,
+	Begin: 323302400,
 	DType: "F32",
-	End:   342778880,
+	End:   342978560,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 342778880,
+	Begin: 342978560,
 	DType: "F32",
-	End:   342794240,
+	End:   342993920,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 342794240,
+	Begin: 342993920,
 	DType: "F32",
-	End:   349347840,
+	End:   349552640,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 349347840,
+	Begin: 349552640,
 	DType: "F32",
-	End:   349352960,
+	End:   349557760,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 349352960,
+	Begin: 349557760,
 	DType: "F32",
-	End:   349358080,
+	End:   349562880,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 349358080,
+	Begin: 349562880,
 	DType: "F32",
-	End:   349363200,
+	End:   349568000,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 349363200,
+	Begin: 349568000,
 	DType: "F32",
-	End:   375577600,
+	End:   375802880,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 375577600,
+	Begin: 375802880,
 	DType: "F32",
-	End:   375598080,
+	End:   375823360,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 375598080,
+	Begin: 375823360,
 	DType: "F32",
-	End:   401812480,
+	End:   402042880,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 401812480,
+	Begin: 402042880,
 	DType: "F32",
-	End:   401817600,
+	End:   402048000,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 401817600,
+	Begin: 402048000,
 	DType: "F32",
-	End:   401822720,
+	End:   402053120,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 401822720,
+	Begin: 402053120,
 	DType: "F32",
-	End:   401827840,
+	End:   402058240,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 401827840,
+	Begin: 402058240,
 	DType: "F32",
-	End:   421488640,
+	End:   421734400,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 421488640,
+	Begin: 421734400,
 	DType: "F32",
-	End:   421504000,
+	End:   421749760,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 421504000,
+	Begin: 421749760,
 	DType: "F32",
-	End:   428057600,
+	End:   428308480,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 428057600,
+	Begin: 428308480,
 	DType: "F32",
-	End:   428062720,
+	End:   428313600,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 428062720,
+	Begin: 428313600,
 	DType: "F32",
-	End:   428067840,
+	End:   428318720,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 428067840,
+	Begin: 428318720,
 	DType: "F32",
-	End:   428072960,
+	End:   428323840,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 428072960,
+	Begin: 428323840,
 	DType: "F32",
-	End:   454287360,
+	End:   454558720,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 454287360,
+	Begin: 454558720,
 	DType: "F32",
-	End:   454307840,
+	End:   454579200,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 454307840,
+	Begin: 454579200,
 	DType: "F32",
-	End:   480522240,
+	End:   480798720,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 480522240,
+	Begin: 480798720,
 	DType: "F32",
-	End:   480527360,
+	End:   480803840,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 480527360,
+	Begin: 480803840,
 	DType: "F32",
-	End:   480532480,
+	End:   480808960,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 480532480,
+	Begin: 480808960,
 	DType: "F32",
-	End:   480537600,
+	End:   480814080,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 480537600,
+	Begin: 480814080,
 	DType: "F32",
-	End:   500198400,
+	End:   500490240,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 500198400,
+	Begin: 500490240,
 	DType: "F32",
-	End:   500213760,
+	End:   500505600,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 500213760,
+	Begin: 500505600,
 	DType: "F32",
-	End:   506767360,
+	End:   507064320,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 506767360,
+	Begin: 507064320,
 	DType: "F32",
-	End:   506772480,
+	End:   507069440,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 506772480,
+	Begin: 507069440,
 	DType: "F32",
-	End:   506777600,
+	End:   507074560,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 506777600,
+	Begin: 507074560,
 	DType: "F32",
-	End:   506782720,
+	End:   507079680,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 506782720,
+	Begin: 507079680,
 	DType: "F32",
-	End:   532997120,
+	End:   533314560,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 532997120,
+	Begin: 533314560,
 	DType: "F32",
-	End:   533017600,
+	End:   533335040,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 533017600,
+	Begin: 533335040,
 	DType: "F32",
-	End:   559232000,
+	End:   559554560,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 559232000,
+	Begin: 559554560,
 	DType: "F32",
-	End:   559237120,
+	End:   559559680,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 559237120,
+	Begin: 559559680,
 	DType: "F32",
-	End:   559242240,
+	End:   559564800,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 559242240,
+	Begin: 559564800,
 	DType: "F32",
-	End:   559247360,
+	End:   559569920,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 559247360,
+	Begin: 559569920,
 	DType: "F32",
-	End:   578908160,
+	End:   579246080,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 578908160,
+	Begin: 579246080,
 	DType: "F32",
-	End:   578923520,
+	End:   579261440,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 578923520,
+	Begin: 579261440,
 	DType: "F32",
-	End:   585477120,
+	End:   585820160,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 585477120,
+	Begin: 585820160,
 	DType: "F32",
-	End:   585482240,
+	End:   585825280,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 585482240,
+	Begin: 585825280,
 	DType: "F32",
-	End:   585487360,
+	End:   585830400,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 585487360,
+	Begin: 585830400,
 	DType: "F32",
-	End:   585492480,
+	End:   585835520,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 585492480,
+	Begin: 585835520,
 	DType: "F32",
-	End:   611706880,
+	End:   612070400,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 611706880,
+	Begin: 612070400,
 	DType: "F32",
-	End:   611727360,
+	End:   612090880,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 611727360,
+	Begin: 612090880,
 	DType: "F32",
-	End:   637941760,
+	End:   638310400,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 637941760,
+	Begin: 638310400,
 	DType: "F32",
-	End:   637946880,
+	End:   638315520,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 637946880,
+	Begin: 638315520,
 	DType: "F32",
-	End:   637952000,
+	End:   638320640,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 637952000,
+	Begin: 638320640,
 	DType: "F32",
-	End:   637957120,
+	End:   638325760,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 637957120,
+	Begin: 638325760,
 	DType: "F32",
-	End:   657617920,
+	End:   658001920,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 657617920,
+	Begin: 658001920,
 	DType: "F32",
-	End:   657633280,
+	End:   658017280,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 657633280,
+	Begin: 658017280,
 	DType: "F32",
-	End:   664186880,
+	End:   664576000,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 664186880,
+	Begin: 664576000,
 	DType: "F32",
-	End:   664192000,
+	End:   664581120,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 664192000,
+	Begin: 664581120,
 	DType: "F32",
-	End:   664197120,
+	End:   664586240,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 664197120,
+	Begin: 664586240,
 	DType: "F32",
-	End:   664202240,
+	End:   664591360,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 664202240,
+	Begin: 664591360,
 	DType: "F32",
-	End:   690416640,
+	End:   690826240,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 690416640,
+	Begin: 690826240,
 	DType: "F32",
-	End:   690437120,
+	End:   690846720,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 690437120,
+	Begin: 690846720,
 	DType: "F32",
-	End:   716651520,
+	End:   717066240,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 716651520,
+	Begin: 717066240,
 	DType: "F32",
-	End:   716656640,
+	End:   717071360,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 716656640,
+	Begin: 717071360,
 	DType: "F32",
-	End:   716661760,
+	End:   717076480,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 716661760,
+	Begin: 717076480,
 	DType: "F32",
-	End:   716666880,
+	End:   717081600,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 716666880,
+	Begin: 717081600,
 	DType: "F32",
-	End:   736327680,
+	End:   736757760,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 736327680,
+	Begin: 736757760,
 	DType: "F32",
-	End:   736343040,
+	End:   736773120,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 736343040,
+	Begin: 736773120,
 	DType: "F32",
-	End:   742896640,
+	End:   743331840,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 742896640,
+	Begin: 743331840,
 	DType: "F32",
-	End:   742901760,
+	End:   743336960,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 742901760,
+	Begin: 743336960,
 	DType: "F32",
-	End:   742906880,
+	End:   743342080,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 742906880,
+	Begin: 743342080,
 	DType: "F32",
-	End:   742912000,
+	End:   743347200,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 742912000,
+	Begin: 743347200,
 	DType: "F32",
-	End:   769126400,
+	End:   769582080,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 769126400,
+	Begin: 769582080,
 	DType: "F32",
-	End:   769146880,
+	End:   769602560,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 769146880,
+	Begin: 769602560,
 	DType: "F32",
-	End:   795361280,
+	End:   795822080,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 795361280,
+	Begin: 795822080,
 	DType: "F32",
-	End:   795366400,
+	End:   795827200,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 795366400,
+	Begin: 795827200,
 	DType: "F32",
-	End:   795371520,
+	End:   795832320,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 795371520,
+	Begin: 795832320,
 	DType: "F32",
-	End:   795376640,
+	End:   795837440,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 795376640,
+	Begin: 795837440,
 	DType: "F32",
-	End:   815037440,
+	End:   815513600,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 815037440,
+	Begin: 815513600,
 	DType: "F32",
-	End:   815052800,
+	End:   815528960,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 815052800,
+	Begin: 815528960,
 	DType: "F32",
-	End:   821606400,
+	End:   822087680,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 821606400,
+	Begin: 822087680,
 	DType: "F32",
-	End:   821611520,
+	End:   822092800,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 821611520,
+	Begin: 822092800,
 	DType: "F32",
-	End:   821616640,
+	End:   822097920,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 821616640,
+	Begin: 822097920,
 	DType: "F32",
-	End:   821621760,
+	End:   822103040,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 821621760,
+	Begin: 822103040,
 	DType: "F32",
-	End:   847836160,
+	End:   848337920,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 847836160,
+	Begin: 848337920,
 	DType: "F32",
-	End:   847856640,
+	End:   848358400,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 847856640,
+	Begin: 848358400,
 	DType: "F32",
-	End:   874071040,
+	End:   874577920,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 874071040,
+	Begin: 874577920,
 	DType: "F32",
-	End:   874076160,
+	End:   874583040,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 874076160,
+	Begin: 874583040,
 	DType: "F32",
-	End:   874081280,
+	End:   874588160,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 874081280,
+	Begin: 874588160,
 	DType: "F32",
-	End:   874086400,
+	End:   874593280,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 874086400,
+	Begin: 874593280,
 	DType: "F32",
-	End:   893747200,
+	End:   894269440,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 893747200,
+	Begin: 894269440,
 	DType: "F32",
-	End:   893762560,
+	End:   894284800,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 893762560,
+	Begin: 894284800,
 	DType: "F32",
-	End:   900316160,
+	End:   900843520,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 900316160,
+	Begin: 900843520,
 	DType: "F32",
-	End:   900321280,
+	End:   900848640,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 900321280,
+	Begin: 900848640,
 	DType: "F32",
-	End:   900326400,
+	End:   900853760,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 900326400,
+	Begin: 900853760,
 	DType: "F32",
-	End:   900331520,
+	End:   900858880,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 900331520,
+	Begin: 900858880,
 	DType: "F32",
-	End:   926545920,
+	End:   927093760,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 926545920,
+	Begin: 927093760,
 	DType: "F32",
-	End:   926566400,
+	End:   927114240,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 926566400,
+	Begin: 927114240,
 	DType: "F32",
-	End:   952780800,
+	End:   953333760,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 952780800,
+	Begin: 953333760,
 	DType: "F32",
-	End:   952785920,
+	End:   953338880,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 952785920,
+	Begin: 953338880,
 	DType: "F32",
-	End:   952791040,
+	End:   953344000,
 	Name:  "blocks.12.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 952791040,
+	Begin: 953344000,
 	DType: "F32",
-	End:   952796160,
+	End:   953349120,
 	Name:  "blocks.12.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 952796160,
+	Begin: 953349120,
 	DType: "F32",
-	End:   972456960,
+	End:   973025280,
 	Name:  "blocks.12.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 972456960,
+	Begin: 973025280,
 	DType: "F32",
-	End:   972472320,
+	End:   973040640,
 	Name:  "blocks.12.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 972472320,
+	Begin: 973040640,
 	DType: "F32",
-	End:   979025920,
+	End:   979599360,
 	Name:  "blocks.12.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 979025920,
+	Begin: 979599360,
 	DType: "F32",
-	End:   979031040,
+	End:   979604480,
 	Name:  "blocks.12.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 979031040,
+	Begin: 979604480,
 	DType: "F32",
-	End:   979036160,
+	End:   979609600,
 	Name:  "blocks.12.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 979036160,
+	Begin: 979609600,
 	DType: "F32",
-	End:   979041280,
+	End:   979614720,
 	Name:  "blocks.12.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 979041280,
+	Begin: 979614720,
 	DType: "F32",
-	End:   1005255680,
+	End:   1005849600,
 	Name:  "blocks.12.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1005255680,
+	Begin: 1005849600,
 	DType: "F32",
-	End:   1005276160,
+	End:   1005870080,
 	Name:  "blocks.12.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1005276160,
+	Begin: 1005870080,
 	DType: "F32",
-	End:   1031490560,
+	End:   1032089600,
 	Name:  "blocks.12.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1031490560,
+	Begin: 1032089600,
 	DType: "F32",
-	End:   1031495680,
+	End:   1032094720,
 	Name:  "blocks.12.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1031495680,
+	Begin: 1032094720,
 	DType: "F32",
-	End:   1031500800,
+	End:   1032099840,
 	Name:  "blocks.13.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1031500800,
+	Begin: 1032099840,
 	DType: "F32",
-	End:   1031505920,
+	End:   1032104960,
 	Name:  "blocks.13.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1031505920,
+	Begin: 1032104960,
 	DType: "F32",
-	End:   1051166720,
+	End:   1051781120,
 	Name:  "blocks.13.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1051166720,
+	Begin: 1051781120,
 	DType: "F32",
-	End:   1051182080,
+	End:   1051796480,
 	Name:  "blocks.13.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1051182080,
+	Begin: 1051796480,
 	DType: "F32",
-	End:   1057735680,
+	End:   1058355200,
 	Name:  "blocks.13.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1057735680,
+	Begin: 1058355200,
 	DType: "F32",
-	End:   1057740800,
+	End:   1058360320,
 	Name:  "blocks.13.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1057740800,
+	Begin: 1058360320,
 	DType: "F32",
-	End:   1057745920,
+	End:   1058365440,
 	Name:  "blocks.13.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1057745920,
+	Begin: 1058365440,
 	DType: "F32",
-	End:   1057751040,
+	End:   1058370560,
 	Name:  "blocks.13.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1057751040,
+	Begin: 1058370560,
 	DType: "F32",
-	End:   1083965440,
+	End:   1084605440,
 	Name:  "blocks.13.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1083965440,
+	Begin: 1084605440,
 	DType: "F32",
-	End:   1083985920,
+	End:   1084625920,
 	Name:  "blocks.13.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1083985920,
+	Begin: 1084625920,
 	DType: "F32",
-	End:   1110200320,
+	End:   1110845440,
 	Name:  "blocks.13.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1110200320,
+	Begin: 1110845440,
 	DType: "F32",
-	End:   1110205440,
+	End:   1110850560,
 	Name:  "blocks.13.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1110205440,
+	Begin: 1110850560,
 	DType: "F32",
-	End:   1110210560,
+	End:   1110855680,
 	Name:  "blocks.14.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1110210560,
+	Begin: 1110855680,
 	DType: "F32",
-	End:   1110215680,
+	End:   1110860800,
 	Name:  "blocks.14.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1110215680,
+	Begin: 1110860800,
 	DType: "F32",
-	End:   1129876480,
+	End:   1130536960,
 	Name:  "blocks.14.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1129876480,
+	Begin: 1130536960,
 	DType: "F32",
-	End:   1129891840,
+	End:   1130552320,
 	Name:  "blocks.14.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1129891840,
+	Begin: 1130552320,
 	DType: "F32",
-	End:   1136445440,
+	End:   1137111040,
 	Name:  "blocks.14.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1136445440,
+	Begin: 1137111040,
 	DType: "F32",
-	End:   1136450560,
+	End:   1137116160,
 	Name:  "blocks.14.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1136450560,
+	Begin: 1137116160,
 	DType: "F32",
-	End:   1136455680,
+	End:   1137121280,
 	Name:  "blocks.14.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1136455680,
+	Begin: 1137121280,
 	DType: "F32",
-	End:   1136460800,
+	End:   1137126400,
 	Name:  "blocks.14.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1136460800,
+	Begin: 1137126400,
 	DType: "F32",
-	End:   1162675200,
+	End:   1163361280,
 	Name:  "blocks.14.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1162675200,
+	Begin: 1163361280,
 	DType: "F32",
-	End:   1162695680,
+	End:   1163381760,
 	Name:  "blocks.14.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1162695680,
+	Begin: 1163381760,
 	DType: "F32",
-	End:   1188910080,
+	End:   1189601280,
 	Name:  "blocks.14.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1188910080,
+	Begin: 1189601280,
 	DType: "F32",
-	End:   1188915200,
+	End:   1189606400,
 	Name:  "blocks.14.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1188915200,
+	Begin: 1189606400,
 	DType: "F32",
-	End:   1188920320,
+	End:   1189611520,
 	Name:  "blocks.15.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1188920320,
+	Begin: 1189611520,
 	DType: "F32",
-	End:   1188925440,
+	End:   1189616640,
 	Name:  "blocks.15.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1188925440,
+	Begin: 1189616640,
 	DType: "F32",
-	End:   1208586240,
+	End:   1209292800,
 	Name:  "blocks.15.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1208586240,
+	Begin: 1209292800,
 	DType: "F32",
-	End:   1208601600,
+	End:   1209308160,
 	Name:  "blocks.15.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1208601600,
+	Begin: 1209308160,
 	DType: "F32",
-	End:   1215155200,
+	End:   1215866880,
 	Name:  "blocks.15.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1215155200,
+	Begin: 1215866880,
 	DType: "F32",
-	End:   1215160320,
+	End:   1215872000,
 	Name:  "blocks.15.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1215160320,
+	Begin: 1215872000,
 	DType: "F32",
-	End:   1215165440,
+	End:   1215877120,
 	Name:  "blocks.15.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1215165440,
+	Begin: 1215877120,
 	DType: "F32",
-	End:   1215170560,
+	End:   1215882240,
 	Name:  "blocks.15.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1215170560,
+	Begin: 1215882240,
 	DType: "F32",
-	End:   1241384960,
+	End:   1242117120,
 	Name:  "blocks.15.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1241384960,
+	Begin: 1242117120,
 	DType: "F32",
-	End:   1241405440,
+	End:   1242137600,
 	Name:  "blocks.15.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1241405440,
+	Begin: 1242137600,
 	DType: "F32",
-	End:   1267619840,
+	End:   1268357120,
 	Name:  "blocks.15.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1267619840,
+	Begin: 1268357120,
 	DType: "F32",
-	End:   1267624960,
+	End:   1268362240,
 	Name:  "blocks.15.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1267624960,
+	Begin: 1268362240,
 	DType: "F32",
-	End:   1267630080,
+	End:   1268367360,
 	Name:  "blocks.16.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1267630080,
+	Begin: 1268367360,
 	DType: "F32",
-	End:   1267635200,
+	End:   1268372480,
 	Name:  "blocks.16.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1267635200,
+	Begin: 1268372480,
 	DType: "F32",
-	End:   1287296000,
+	End:   1288048640,
 	Name:  "blocks.16.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1287296000,
+	Begin: 1288048640,
 	DType: "F32",
-	End:   1287311360,
+	End:   1288064000,
 	Name:  "blocks.16.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1287311360,
+	Begin: 1288064000,
 	DType: "F32",
-	End:   1293864960,
+	End:   1294622720,
 	Name:  "blocks.16.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1293864960,
+	Begin: 1294622720,
 	DType: "F32",
-	End:   1293870080,
+	End:   1294627840,
 	Name:  "blocks.16.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1293870080,
+	Begin: 1294627840,
 	DType: "F32",
-	End:   1293875200,
+	End:   1294632960,
 	Name:  "blocks.16.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1293875200,
+	Begin: 1294632960,
 	DType: "F32",
-	End:   1293880320,
+	End:   1294638080,
 	Name:  "blocks.16.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1293880320,
+	Begin: 1294638080,
 	DType: "F32",
-	End:   1320094720,
+	End:   1320872960,
 	Name:  "blocks.16.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1320094720,
+	Begin: 1320872960,
 	DType: "F32",
-	End:   1320115200,
+	End:   1320893440,
 	Name:  "blocks.16.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1320115200,
+	Begin: 1320893440,
 	DType: "F32",
-	End:   1346329600,
+	End:   1347112960,
 	Name:  "blocks.16.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1346329600,
+	Begin: 1347112960,
 	DType: "F32",
-	End:   1346334720,
+	End:   1347118080,
 	Name:  "blocks.16.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1346334720,
+	Begin: 1347118080,
 	DType: "F32",
-	End:   1346339840,
+	End:   1347123200,
 	Name:  "blocks.17.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1346339840,
+	Begin: 1347123200,
 	DType: "F32",
-	End:   1346344960,
+	End:   1347128320,
 	Name:  "blocks.17.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1346344960,
+	Begin: 1347128320,
 	DType: "F32",
-	End:   1366005760,
+	End:   1366804480,
 	Name:  "blocks.17.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1366005760,
+	Begin: 1366804480,
 	DType: "F32",
-	End:   1366021120,
+	End:   1366819840,
 	Name:  "blocks.17.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1366021120,
+	Begin: 1366819840,
 	DType: "F32",
-	End:   1372574720,
+	End:   1373378560,
 	Name:  "blocks.17.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1372574720,
+	Begin: 1373378560,
 	DType: "F32",
-	End:   1372579840,
+	End:   1373383680,
 	Name:  "blocks.17.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1372579840,
+	Begin: 1373383680,
 	DType: "F32",
-	End:   1372584960,
+	End:   1373388800,
 	Name:  "blocks.17.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1372584960,
+	Begin: 1373388800,
 	DType: "F32",
-	End:   1372590080,
+	End:   1373393920,
 	Name:  "blocks.17.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1372590080,
+	Begin: 1373393920,
 	DType: "F32",
-	End:   1398804480,
+	End:   1399628800,
 	Name:  "blocks.17.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1398804480,
+	Begin: 1399628800,
 	DType: "F32",
-	End:   1398824960,
+	End:   1399649280,
 	Name:  "blocks.17.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1398824960,
+	Begin: 1399649280,
 	DType: "F32",
-	End:   1425039360,
+	End:   1425868800,
 	Name:  "blocks.17.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1425039360,
+	Begin: 1425868800,
 	DType: "F32",
-	End:   1425044480,
+	End:   1425873920,
 	Name:  "blocks.17.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1425044480,
+	Begin: 1425873920,
 	DType: "F32",
-	End:   1425049600,
+	End:   1425879040,
 	Name:  "blocks.18.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1425049600,
+	Begin: 1425879040,
 	DType: "F32",
-	End:   1425054720,
+	End:   1425884160,
 	Name:  "blocks.18.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1425054720,
+	Begin: 1425884160,
 	DType: "F32",
-	End:   1444715520,
+	End:   1445560320,
 	Name:  "blocks.18.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1444715520,
+	Begin: 1445560320,
 	DType: "F32",
-	End:   1444730880,
+	End:   1445575680,
 	Name:  "blocks.18.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1444730880,
+	Begin: 1445575680,
 	DType: "F32",
-	End:   1451284480,
+	End:   1452134400,
 	Name:  "blocks.18.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1451284480,
+	Begin: 1452134400,
 	DType: "F32",
-	End:   1451289600,
+	End:   1452139520,
 	Name:  "blocks.18.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1451289600,
+	Begin: 1452139520,
 	DType: "F32",
-	End:   1451294720,
+	End:   1452144640,
 	Name:  "blocks.18.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1451294720,
+	Begin: 1452144640,
 	DType: "F32",
-	End:   1451299840,
+	End:   1452149760,
 	Name:  "blocks.18.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1451299840,
+	Begin: 1452149760,
 	DType: "F32",
-	End:   1477514240,
+	End:   1478384640,
 	Name:  "blocks.18.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1477514240,
+	Begin: 1478384640,
 	DType: "F32",
-	End:   1477534720,
+	End:   1478405120,
 	Name:  "blocks.18.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1477534720,
+	Begin: 1478405120,
 	DType: "F32",
-	End:   1503749120,
+	End:   1504624640,
 	Name:  "blocks.18.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1503749120,
+	Begin: 1504624640,
 	DType: "F32",
-	End:   1503754240,
+	End:   1504629760,
 	Name:  "blocks.18.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1503754240,
+	Begin: 1504629760,
 	DType: "F32",
-	End:   1503759360,
+	End:   1504634880,
 	Name:  "blocks.19.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1503759360,
+	Begin: 1504634880,
 	DType: "F32",
-	End:   1503764480,
+	End:   1504640000,
 	Name:  "blocks.19.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1503764480,
+	Begin: 1504640000,
 	DType: "F32",
-	End:   1523425280,
+	End:   1524316160,
 	Name:  "blocks.19.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1523425280,
+	Begin: 1524316160,
 	DType: "F32",
-	End:   1523440640,
+	End:   1524331520,
 	Name:  "blocks.19.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1523440640,
+	Begin: 1524331520,
 	DType: "F32",
-	End:   1529994240,
+	End:   1530890240,
 	Name:  "blocks.19.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1529994240,
+	Begin: 1530890240,
 	DType: "F32",
-	End:   1529999360,
+	End:   1530895360,
 	Name:  "blocks.19.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1529999360,
+	Begin: 1530895360,
 	DType: "F32",
-	End:   1530004480,
+	End:   1530900480,
 	Name:  "blocks.19.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1530004480,
+	Begin: 1530900480,
 	DType: "F32",
-	End:   1530009600,
+	End:   1530905600,
 	Name:  "blocks.19.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1530009600,
+	Begin: 1530905600,
 	DType: "F32",
-	End:   1556224000,
+	End:   1557140480,
 	Name:  "blocks.19.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1556224000,
+	Begin: 1557140480,
 	DType: "F32",
-	End:   1556244480,
+	End:   1557160960,
 	Name:  "blocks.19.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1556244480,
+	Begin: 1557160960,
 	DType: "F32",
-	End:   1582458880,
+	End:   1583380480,
 	Name:  "blocks.19.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1582458880,
+	Begin: 1583380480,
 	DType: "F32",
-	End:   1582464000,
+	End:   1583385600,
 	Name:  "blocks.19.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1582464000,
+	Begin: 1583385600,
 	DType: "F32",
-	End:   1582469120,
+	End:   1583390720,
 	Name:  "blocks.20.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1582469120,
+	Begin: 1583390720,
 	DType: "F32",
-	End:   1582474240,
+	End:   1583395840,
 	Name:  "blocks.20.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1582474240,
+	Begin: 1583395840,
 	DType: "F32",
-	End:   1602135040,
+	End:   1603072000,
 	Name:  "blocks.20.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1602135040,
+	Begin: 1603072000,
 	DType: "F32",
-	End:   1602150400,
+	End:   1603087360,
 	Name:  "blocks.20.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1602150400,
+	Begin: 1603087360,
 	DType: "F32",
-	End:   1608704000,
+	End:   1609646080,
 	Name:  "blocks.20.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1608704000,
+	Begin: 1609646080,
 	DType: "F32",
-	End:   1608709120,
+	End:   1609651200,
 	Name:  "blocks.20.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1608709120,
+	Begin: 1609651200,
 	DType: "F32",
-	End:   1608714240,
+	End:   1609656320,
 	Name:  "blocks.20.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1608714240,
+	Begin: 1609656320,
 	DType: "F32",
-	End:   1608719360,
+	End:   1609661440,
 	Name:  "blocks.20.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1608719360,
+	Begin: 1609661440,
 	DType: "F32",
-	End:   1634933760,
+	End:   1635896320,
 	Name:  "blocks.20.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1634933760,
+	Begin: 1635896320,
 	DType: "F32",
-	End:   1634954240,
+	End:   1635916800,
 	Name:  "blocks.20.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1634954240,
+	Begin: 1635916800,
 	DType: "F32",
-	End:   1661168640,
+	End:   1662136320,
 	Name:  "blocks.20.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1661168640,
+	Begin: 1662136320,
 	DType: "F32",
-	End:   1661173760,
+	End:   1662141440,
 	Name:  "blocks.20.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1661173760,
+	Begin: 1662141440,
 	DType: "F32",
-	End:   1661178880,
+	End:   1662146560,
 	Name:  "blocks.21.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1661178880,
+	Begin: 1662146560,
 	DType: "F32",
-	End:   1661184000,
+	End:   1662151680,
 	Name:  "blocks.21.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1661184000,
+	Begin: 1662151680,
 	DType: "F32",
-	End:   1680844800,
+	End:   1681827840,
 	Name:  "blocks.21.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1680844800,
+	Begin: 1681827840,
 	DType: "F32",
-	End:   1680860160,
+	End:   1681843200,
 	Name:  "blocks.21.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1680860160,
+	Begin: 1681843200,
 	DType: "F32",
-	End:   1687413760,
+	End:   1688401920,
 	Name:  "blocks.21.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1687413760,
+	Begin: 1688401920,
 	DType: "F32",
-	End:   1687418880,
+	End:   1688407040,
 	Name:  "blocks.21.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1687418880,
+	Begin: 1688407040,
 	DType: "F32",
-	End:   1687424000,
+	End:   1688412160,
 	Name:  "blocks.21.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1687424000,
+	Begin: 1688412160,
 	DType: "F32",
-	End:   1687429120,
+	End:   1688417280,
 	Name:  "blocks.21.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1687429120,
+	Begin: 1688417280,
 	DType: "F32",
-	End:   1713643520,
+	End:   1714652160,
 	Name:  "blocks.21.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1713643520,
+	Begin: 1714652160,
 	DType: "F32",
-	End:   1713664000,
+	End:   1714672640,
 	Name:  "blocks.21.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1713664000,
+	Begin: 1714672640,
 	DType: "F32",
-	End:   1739878400,
+	End:   1740892160,
 	Name:  "blocks.21.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1739878400,
+	Begin: 1740892160,
 	DType: "F32",
-	End:   1739883520,
+	End:   1740897280,
 	Name:  "blocks.21.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1739883520,
+	Begin: 1740897280,
 	DType: "F32",
-	End:   1739888640,
+	End:   1740902400,
 	Name:  "blocks.22.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1739888640,
+	Begin: 1740902400,
 	DType: "F32",
-	End:   1739893760,
+	End:   1740907520,
 	Name:  "blocks.22.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1739893760,
+	Begin: 1740907520,
 	DType: "F32",
-	End:   1759554560,
+	End:   1760583680,
 	Name:  "blocks.22.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1759554560,
+	Begin: 1760583680,
 	DType: "F32",
-	End:   1759569920,
+	End:   1760599040,
 	Name:  "blocks.22.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1759569920,
+	Begin: 1760599040,
 	DType: "F32",
-	End:   1766123520,
+	End:   1767157760,
 	Name:  "blocks.22.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1766123520,
+	Begin: 1767157760,
 	DType: "F32",
-	End:   1766128640,
+	End:   1767162880,
 	Name:  "blocks.22.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1766128640,
+	Begin: 1767162880,
 	DType: "F32",
-	End:   1766133760,
+	End:   1767168000,
 	Name:  "blocks.22.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1766133760,
+	Begin: 1767168000,
 	DType: "F32",
-	End:   1766138880,
+	End:   1767173120,
 	Name:  "blocks.22.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1766138880,
+	Begin: 1767173120,
 	DType: "F32",
-	End:   1792353280,
+	End:   1793408000,
 	Name:  "blocks.22.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1792353280,
+	Begin: 1793408000,
 	DType: "F32",
-	End:   1792373760,
+	End:   1793428480,
 	Name:  "blocks.22.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1792373760,
+	Begin: 1793428480,
 	DType: "F32",
-	End:   1818588160,
+	End:   1819648000,
 	Name:  "blocks.22.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1818588160,
+	Begin: 1819648000,
 	DType: "F32",
-	End:   1818593280,
+	End:   1819653120,
 	Name:  "blocks.22.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1818593280,
+	Begin: 1819653120,
 	DType: "F32",
-	End:   1818598400,
+	End:   1819658240,
 	Name:  "blocks.23.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1818598400,
+	Begin: 1819658240,
 	DType: "F32",
-	End:   1818603520,
+	End:   1819663360,
 	Name:  "blocks.23.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1818603520,
+	Begin: 1819663360,
 	DType: "F32",
-	End:   1838264320,
+	End:   1839339520,
 	Name:  "blocks.23.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1838264320,
+	Begin: 1839339520,
 	DType: "F32",
-	End:   1838279680,
+	End:   1839354880,
 	Name:  "blocks.23.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1838279680,
+	Begin: 1839354880,
 	DType: "F32",
-	End:   1844833280,
+	End:   1845913600,
 	Name:  "blocks.23.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1844833280,
+	Begin: 1845913600,
 	DType: "F32",
-	End:   1844838400,
+	End:   1845918720,
 	Name:  "blocks.23.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1844838400,
+	Begin: 1845918720,
 	DType: "F32",
-	End:   1844843520,
+	End:   1845923840,
 	Name:  "blocks.23.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1844843520,
+	Begin: 1845923840,
 	DType: "F32",
-	End:   1844848640,
+	End:   1845928960,
 	Name:  "blocks.23.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1844848640,
+	Begin: 1845928960,
 	DType: "F32",
-	End:   1871063040,
+	End:   1872163840,
 	Name:  "blocks.23.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1871063040,
+	Begin: 1872163840,
 	DType: "F32",
-	End:   1871083520,
+	End:   1872184320,
 	Name:  "blocks.23.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1871083520,
+	Begin: 1872184320,
 	DType: "F32",
-	End:   1897297920,
+	End:   1898403840,
 	Name:  "blocks.23.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1897297920,
+	Begin: 1898403840,
 	DType: "F32",
-	End:   1897303040,
+	End:   1898408960,
 	Name:  "blocks.23.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1897303040,
+	Begin: 1898408960,
 	DType: "F32",
-	End:   1897308160,
+	End:   1898414080,
 	Name:  "blocks.24.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1897308160,
+	Begin: 1898414080,
 	DType: "F32",
-	End:   1897313280,
+	End:   1898419200,
 	Name:  "blocks.24.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1897313280,
+	Begin: 1898419200,
 	DType: "F32",
-	End:   1916974080,
+	End:   1918095360,
 	Name:  "blocks.24.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1916974080,
+	Begin: 1918095360,
 	DType: "F32",
-	End:   1916989440,
+	End:   1918110720,
 	Name:  "blocks.24.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1916989440,
+	Begin: 1918110720,
 	DType: "F32",
-	End:   1923543040,
+	End:   1924669440,
 	Name:  "blocks.24.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1923543040,
+	Begin: 1924669440,
 	DType: "F32",
-	End:   1923548160,
+	End:   1924674560,
 	Name:  "blocks.24.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1923548160,
+	Begin: 1924674560,
 	DType: "F32",
-	End:   1923553280,
+	End:   1924679680,
 	Name:  "blocks.24.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1923553280,
+	Begin: 1924679680,
 	DType: "F32",
-	End:   1923558400,
+	End:   1924684800,
 	Name:  "blocks.24.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1923558400,
+	Begin: 1924684800,
 	DType: "F32",
-	End:   1949772800,
+	End:   1950919680,
 	Name:  "blocks.24.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1949772800,
+	Begin: 1950919680,
 	DType: "F32",
-	End:   1949793280,
+	End:   1950940160,
 	Name:  "blocks.24.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1949793280,
+	Begin: 1950940160,
 	DType: "F32",
-	End:   1976007680,
+	End:   1977159680,
 	Name:  "blocks.24.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1976007680,
+	Begin: 1977159680,
 	DType: "F32",
-	End:   1976012800,
+	End:   1977164800,
 	Name:  "blocks.24.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1976012800,
+	Begin: 1977164800,
 	DType: "F32",
-	End:   1976017920,
+	End:   1977169920,
 	Name:  "blocks.25.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1976017920,
+	Begin: 1977169920,
 	DType: "F32",
-	End:   1976023040,
+	End:   1977175040,
 	Name:  "blocks.25.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1976023040,
+	Begin: 1977175040,
 	DType: "F32",
-	End:   1995683840,
+	End:   1996851200,
 	Name:  "blocks.25.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1995683840,
+	Begin: 1996851200,
 	DType: "F32",
-	End:   1995699200,
+	End:   1996866560,
 	Name:  "blocks.25.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1995699200,
+	Begin: 1996866560,
 	DType: "F32",
-	End:   2002252800,
+	End:   2003425280,
 	Name:  "blocks.25.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2002252800,
+	Begin: 2003425280,
 	DType: "F32",
-	End:   2002257920,
+	End:   2003430400,
 	Name:  "blocks.25.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2002257920,
+	Begin: 2003430400,
 	DType: "F32",
-	End:   2002263040,
+	End:   2003435520,
 	Name:  "blocks.25.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2002263040,
+	Begin: 2003435520,
 	DType: "F32",
-	End:   2002268160,
+	End:   2003440640,
 	Name:  "blocks.25.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2002268160,
+	Begin: 2003440640,
 	DType: "F32",
-	End:   2028482560,
+	End:   2029675520,
 	Name:  "blocks.25.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2028482560,
+	Begin: 2029675520,
 	DType: "F32",
-	End:   2028503040,
+	End:   2029696000,
 	Name:  "blocks.25.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2028503040,
+	Begin: 2029696000,
 	DType: "F32",
-	End:   2054717440,
+	End:   2055915520,
 	Name:  "blocks.25.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2054717440,
+	Begin: 2055915520,
 	DType: "F32",
-	End:   2054722560,
+	End:   2055920640,
 	Name:  "blocks.25.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2054722560,
+	Begin: 2055920640,
 	DType: "F32",
-	End:   2054727680,
+	End:   2055925760,
 	Name:  "blocks.26.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2054727680,
+	Begin: 2055925760,
 	DType: "F32",
-	End:   2054732800,
+	End:   2055930880,
 	Name:  "blocks.26.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2054732800,
+	Begin: 2055930880,
 	DType: "F32",
-	End:   2074393600,
+	End:   2075607040,
 	Name:  "blocks.26.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2074393600,
+	Begin: 2075607040,
 	DType: "F32",
-	End:   2074408960,
+	End:   2075622400,
 	Name:  "blocks.26.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2074408960,
+	Begin: 2075622400,
 	DType: "F32",
-	End:   2080962560,
+	End:   2082181120,
 	Name:  "blocks.26.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2080962560,
+	Begin: 2082181120,
 	DType: "F32",
-	End:   2080967680,
+	End:   2082186240,
 	Name:  "blocks.26.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2080967680,
+	Begin: 2082186240,
 	DType: "F32",
-	End:   2080972800,
+	End:   2082191360,
 	Name:  "blocks.26.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2080972800,
+	Begin: 2082191360,
 	DType: "F32",
-	End:   2080977920,
+	End:   2082196480,
 	Name:  "blocks.26.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2080977920,
+	Begin: 2082196480,
 	DType: "F32",
-	End:   2107192320,
+	End:   2108431360,
 	Name:  "blocks.26.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2107192320,
+	Begin: 2108431360,
 	DType: "F32",
-	End:   2107212800,
+	End:   2108451840,
 	Name:  "blocks.26.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2107212800,
+	Begin: 2108451840,
 	DType: "F32",
-	End:   2133427200,
+	End:   2134671360,
 	Name:  "blocks.26.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2133427200,
+	Begin: 2134671360,
 	DType: "F32",
-	End:   2133432320,
+	End:   2134676480,
 	Name:  "blocks.26.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2133432320,
+	Begin: 2134676480,
 	DType: "F32",
-	End:   2133437440,
+	End:   2134681600,
 	Name:  "blocks.27.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2133437440,
+	Begin: 2134681600,
 	DType: "F32",
-	End:   2133442560,
+	End:   2134686720,
 	Name:  "blocks.27.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2133442560,
+	Begin: 2134686720,
 	DType: "F32",
-	End:   2153103360,
+	End:   2154362880,
 	Name:  "blocks.27.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2153103360,
+	Begin: 2154362880,
 	DType: "F32",
-	End:   2153118720,
+	End:   2154378240,
 	Name:  "blocks.27.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2153118720,
+	Begin: 2154378240,
 	DType: "F32",
-	End:   2159672320,
+	End:   2160936960,
 	Name:  "blocks.27.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2159672320,
+	Begin: 2160936960,
 	DType: "F32",
-	End:   2159677440,
+	End:   2160942080,
 	Name:  "blocks.27.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2159677440,
+	Begin: 2160942080,
 	DType: "F32",
-	End:   2159682560,
+	End:   2160947200,
 	Name:  "blocks.27.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2159682560,
+	Begin: 2160947200,
 	DType: "F32",
-	End:   2159687680,
+	End:   2160952320,
 	Name:  "blocks.27.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2159687680,
+	Begin: 2160952320,
 	DType: "F32",
-	End:   2185902080,
+	End:   2187187200,
 	Name:  "blocks.27.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2185902080,
+	Begin: 2187187200,
 	DType: "F32",
-	End:   2185922560,
+	End:   2187207680,
 	Name:  "blocks.27.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2185922560,
+	Begin: 2187207680,
 	DType: "F32",
-	End:   2212136960,
+	End:   2213427200,
 	Name:  "blocks.27.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2212136960,
+	Begin: 2213427200,
 	DType: "F32",
-	End:   2212142080,
+	End:   2213432320,
 	Name:  "blocks.27.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2212142080,
+	Begin: 2213432320,
 	DType: "F32",
-	End:   2212147200,
+	End:   2213437440,
 	Name:  "blocks.28.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2212147200,
+	Begin: 2213437440,
 	DType: "F32",
-	End:   2212152320,
+	End:   2213442560,
 	Name:  "blocks.28.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2212152320,
+	Begin: 2213442560,
 	DType: "F32",
-	End:   2231813120,
+	End:   2233118720,
 	Name:  "blocks.28.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2231813120,
+	Begin: 2233118720,
 	DType: "F32",
-	End:   2231828480,
+	End:   2233134080,
 	Name:  "blocks.28.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2231828480,
+	Begin: 2233134080,
 	DType: "F32",
-	End:   2238382080,
+	End:   2239692800,
 	Name:  "blocks.28.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2238382080,
+	Begin: 2239692800,
 	DType: "F32",
-	End:   2238387200,
+	End:   2239697920,
 	Name:  "blocks.28.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2238387200,
+	Begin: 2239697920,
 	DType: "F32",
-	End:   2238392320,
+	End:   2239703040,
 	Name:  "blocks.28.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2238392320,
+	Begin: 2239703040,
 	DType: "F32",
-	End:   2238397440,
+	End:   2239708160,
 	Name:  "blocks.28.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2238397440,
+	Begin: 2239708160,
 	DType: "F32",
-	End:   2264611840,
+	End:   2265943040,
 	Name:  "blocks.28.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2264611840,
+	Begin: 2265943040,
 	DType: "F32",
-	End:   2264632320,
+	End:   2265963520,
 	Name:  "blocks.28.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2264632320,
+	Begin: 2265963520,
 	DType: "F32",
-	End:   2290846720,
+	End:   2292183040,
 	Name:  "blocks.28.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2290846720,
+	Begin: 2292183040,
 	DType: "F32",
-	End:   2290851840,
+	End:   2292188160,
 	Name:  "blocks.28.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2290851840,
+	Begin: 2292188160,
 	DType: "F32",
-	End:   2290856960,
+	End:   2292193280,
 	Name:  "blocks.29.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2290856960,
+	Begin: 2292193280,
 	DType: "F32",
-	End:   2290862080,
+	End:   2292198400,
 	Name:  "blocks.29.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2290862080,
+	Begin: 2292198400,
 	DType: "F32",
-	End:   2310522880,
+	End:   2311874560,
 	Name:  "blocks.29.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2310522880,
+	Begin: 2311874560,
 	DType: "F32",
-	End:   2310538240,
+	End:   2311889920,
 	Name:  "blocks.29.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2310538240,
+	Begin: 2311889920,
 	DType: "F32",
-	End:   2317091840,
+	End:   2318448640,
 	Name:  "blocks.29.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2317091840,
+	Begin: 2318448640,
 	DType: "F32",
-	End:   2317096960,
+	End:   2318453760,
 	Name:  "blocks.29.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2317096960,
+	Begin: 2318453760,
 	DType: "F32",
-	End:   2317102080,
+	End:   2318458880,
 	Name:  "blocks.29.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2317102080,
+	Begin: 2318458880,
 	DType: "F32",
-	End:   2317107200,
+	End:   2318464000,
 	Name:  "blocks.29.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2317107200,
+	Begin: 2318464000,
 	DType: "F32",
-	End:   2343321600,
+	End:   2344698880,
 	Name:  "blocks.29.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2343321600,
+	Begin: 2344698880,
 	DType: "F32",
-	End:   2343342080,
+	End:   2344719360,
 	Name:  "blocks.29.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2343342080,
+	Begin: 2344719360,
 	DType: "F32",
-	End:   2369556480,
+	End:   2370938880,
 	Name:  "blocks.29.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2369556480,
+	Begin: 2370938880,
 	DType: "F32",
-	End:   2369561600,
+	End:   2370944000,
 	Name:  "blocks.29.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2369561600,
+	Begin: 2370944000,
 	DType: "F32",
-	End:   2369566720,
+	End:   2370949120,
 	Name:  "blocks.30.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2369566720,
+	Begin: 2370949120,
 	DType: "F32",
-	End:   2369571840,
+	End:   2370954240,
 	Name:  "blocks.30.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2369571840,
+	Begin: 2370954240,
 	DType: "F32",
-	End:   2389232640,
+	End:   2390630400,
 	Name:  "blocks.30.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2389232640,
+	Begin: 2390630400,
 	DType: "F32",
-	End:   2389248000,
+	End:   2390645760,
 	Name:  "blocks.30.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2389248000,
+	Begin: 2390645760,
 	DType: "F32",
-	End:   2395801600,
+	End:   2397204480,
 	Name:  "blocks.30.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2395801600,
+	Begin: 2397204480,
 	DType: "F32",
-	End:   2395806720,
+	End:   2397209600,
 	Name:  "blocks.30.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2395806720,
+	Begin: 2397209600,
 	DType: "F32",
-	End:   2395811840,
+	End:   2397214720,
 	Name:  "blocks.30.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2395811840,
+	Begin: 2397214720,
 	DType: "F32",
-	End:   2395816960,
+	End:   2397219840,
 	Name:  "blocks.30.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2395816960,
+	Begin: 2397219840,
 	DType: "F32",
-	End:   2422031360,
+	End:   2423454720,
 	Name:  "blocks.30.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2422031360,
+	Begin: 2423454720,
 	DType: "F32",
-	End:   2422051840,
+	End:   2423475200,
 	Name:  "blocks.30.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2422051840,
+	Begin: 2423475200,
 	DType: "F32",
-	End:   2448266240,
+	End:   2449694720,
 	Name:  "blocks.30.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2448266240,
+	Begin: 2449694720,
 	DType: "F32",
-	End:   2448271360,
+	End:   2449699840,
 	Name:  "blocks.30.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2448271360,
+	Begin: 2449699840,
 	DType: "F32",
-	End:   2448276480,
+	End:   2449704960,
 	Name:  "blocks.31.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2448276480,
+	Begin: 2449704960,
 	DType: "F32",
-	End:   2448281600,
+	End:   2449710080,
 	Name:  "blocks.31.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2448281600,
+	Begin: 2449710080,
 	DType: "F32",
-	End:   2467942400,
+	End:   2469386240,
 	Name:  "blocks.31.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2467942400,
+	Begin: 2469386240,
 	DType: "F32",
-	End:   2467957760,
+	End:   2469401600,
 	Name:  "blocks.31.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2467957760,
+	Begin: 2469401600,
 	DType: "F32",
-	End:   2474511360,
+	End:   2475960320,
 	Name:  "blocks.31.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2474511360,
+	Begin: 2475960320,
 	DType: "F32",
-	End:   2474516480,
+	End:   2475965440,
 	Name:  "blocks.31.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2474516480,
+	Begin: 2475965440,
 	DType: "F32",
-	End:   2474521600,
+	End:   2475970560,
 	Name:  "blocks.31.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2474521600,
+	Begin: 2475970560,
 	DType: "F32",
-	End:   2474526720,
+	End:   2475975680,
 	Name:  "blocks.31.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2474526720,
+	Begin: 2475975680,
 	DType: "F32",
-	End:   2500741120,
+	End:   2502210560,
 	Name:  "blocks.31.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2500741120,
+	Begin: 2502210560,
 	DType: "F32",
-	End:   2500761600,
+	End:   2502231040,
 	Name:  "blocks.31.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2500761600,
+	Begin: 2502231040,
 	DType: "F32",
-	End:   2526976000,
+	End:   2528450560,
 	Name:  "blocks.31.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2526976000,
+	Begin: 2528450560,
 	DType: "F32",
-	End:   2526981120,
+	End:   2528455680,
 	Name:  "blocks.31.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2526981120,
+	Begin: 2528455680,
 	DType: "F32",
-	End:   2526986240,
+	End:   2528460800,
 	Name:  "norm.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2526986240,
+	Begin: 2528460800,
 	DType: "F32",
-	End:   2526991360,
+	End:   2528465920,
 	Name:  "norm.bias",
 	Shape: []int{1280},
 }}
@@ -2782,7 +2782,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(1676907274240) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "cc4275bb652d54abcd7b60aa965d96df5278e6fa629addbef1bd7de9c6e75ed4"
+const LayoutHash = "59cdfd88bb1096f11ff93634b9d76721c61a25767e76b5a7c5379749bd2570e4"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,390 +45,390 @@ const (
 	patchEmbedProjBias   = 2234880   // patch_embed.proj.bias: [1280]
 	b0Norm1Weight        = 2236160   // blocks.0.norm1.weight: [1280]
 	b0Norm1Bias          = 2237440   // blocks.0.norm1.bias: [1280]
-	b0AttnQkvWeight      = 2238720   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b0AttnQkvBias        = 7153920   // blocks.0.attn.qkv.bias: [3840]
-	b0AttnProjWeight     = 7157760   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b0AttnProjBias       = 8796160   // blocks.0.attn.proj.bias: [1280]
-	b0Norm2Weight        = 8797440   // blocks.0.norm2.weight: [1280]
-	b0Norm2Bias          = 8798720   // blocks.0.norm2.bias: [1280]
-	b0MlpFc1Weight       = 8800000   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b0MlpFc1Bias         = 15353600  // blocks.0.mlp.fc1.bias: [5120]
-	b0MlpFc2Weight       = 15358720  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b0MlpFc2Bias         = 21912320  // blocks.0.mlp.fc2.bias: [1280]
-	b1Norm1Weight        = 21913600  // blocks.1.norm1.weight: [1280]
-	b1Norm1Bias          = 21914880  // blocks.1.norm1.bias: [1280]
-	b1AttnQkvWeight      = 21916160  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b1AttnQkvBias        = 26831360  // blocks.1.attn.qkv.bias: [3840]
-	b1AttnProjWeight     = 26835200  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b1AttnProjBias       = 28473600  // blocks.1.attn.proj.bias: [1280]
-	b1Norm2Weight        = 28474880  // blocks.1.norm2.weight: [1280]
-	b1Norm2Bias          = 28476160  // blocks.1.norm2.bias: [1280]
-	b1MlpFc1Weight       = 28477440  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b1MlpFc1Bias         = 35031040  // blocks.1.mlp.fc1.bias: [5120]
-	b1MlpFc2Weight       = 35036160  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b1MlpFc2Bias         = 41589760  // blocks.1.mlp.fc2.bias: [1280]
-	b2Norm1Weight        = 41591040  // blocks.2.norm1.weight: [1280]
-	b2Norm1Bias          = 41592320  // blocks.2.norm1.bias: [1280]
-	b2AttnQkvWeight      = 41593600  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b2AttnQkvBias        = 46508800  // blocks.2.attn.qkv.bias: [3840]
-	b2AttnProjWeight     = 46512640  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b2AttnProjBias       = 48151040  // blocks.2.attn.proj.bias: [1280]
-	b2Norm2Weight        = 48152320  // blocks.2.norm2.weight: [1280]
-	b2Norm2Bias          = 48153600  // blocks.2.norm2.bias: [1280]
-	b2MlpFc1Weight       = 48154880  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b2MlpFc1Bias         = 54708480  // blocks.2.mlp.fc1.bias: [5120]
-	b2MlpFc2Weight       = 54713600  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b2MlpFc2Bias         = 61267200  // blocks.2.mlp.fc2.bias: [1280]
-	b3Norm1Weight        = 61268480  // blocks.3.norm1.weight: [1280]
-	b3Norm1Bias          = 61269760  // blocks.3.norm1.bias: [1280]
-	b3AttnQkvWeight      = 61271040  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b3AttnQkvBias        = 66186240  // blocks.3.attn.qkv.bias: [3840]
-	b3AttnProjWeight     = 66190080  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b3AttnProjBias       = 67828480  // blocks.3.attn.proj.bias: [1280]
-	b3Norm2Weight        = 67829760  // blocks.3.norm2.weight: [1280]
-	b3Norm2Bias          = 67831040  // blocks.3.norm2.bias: [1280]
-	b3MlpFc1Weight       = 67832320  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b3MlpFc1Bias         = 74385920  // blocks.3.mlp.fc1.bias: [5120]
-	b3MlpFc2Weight       = 74391040  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b3MlpFc2Bias         = 80944640  // blocks.3.mlp.fc2.bias: [1280]
-	b4Norm1Weight        = 80945920  // blocks.4.norm1.weight: [1280]
-	b4Norm1Bias          = 80947200  // blocks.4.norm1.bias: [1280]
-	b4AttnQkvWeight      = 80948480  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b4AttnQkvBias        = 85863680  // blocks.4.attn.qkv.bias: [3840]
-	b4AttnProjWeight     = 85867520  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b4AttnProjBias       = 87505920  // blocks.4.attn.proj.bias: [1280]
-	b4Norm2Weight        = 87507200  // blocks.4.norm2.weight: [1280]
-	b4Norm2Bias          = 87508480  // blocks.4.norm2.bias: [1280]
-	b4MlpFc1Weight       = 87509760  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b4MlpFc1Bias         = 94063360  // blocks.4.mlp.fc1.bias: [5120]
-	b4MlpFc2Weight       = 94068480  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b4MlpFc2Bias         = 100622080 // blocks.4.mlp.fc2.bias: [1280]
-	b5Norm1Weight        = 100623360 // blocks.5.norm1.weight: [1280]
-	b5Norm1Bias          = 100624640 // blocks.5.norm1.bias: [1280]
-	b5AttnQkvWeight      = 100625920 // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b5AttnQkvBias        = 105541120 // blocks.5.attn.qkv.bias: [3840]
-	b5AttnProjWeight     = 105544960 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b5AttnProjBias       = 107183360 // blocks.5.attn.proj.bias: [1280]
-	b5Norm2Weight        = 107184640 // blocks.5.norm2.weight: [1280]
-	b5Norm2Bias          = 107185920 // blocks.5.norm2.bias: [1280]
-	b5MlpFc1Weight       = 107187200 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b5MlpFc1Bias         = 113740800 // blocks.5.mlp.fc1.bias: [5120]
-	b5MlpFc2Weight       = 113745920 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b5MlpFc2Bias         = 120299520 // blocks.5.mlp.fc2.bias: [1280]
-	b6Norm1Weight        = 120300800 // blocks.6.norm1.weight: [1280]
-	b6Norm1Bias          = 120302080 // blocks.6.norm1.bias: [1280]
-	b6AttnQkvWeight      = 120303360 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b6AttnQkvBias        = 125218560 // blocks.6.attn.qkv.bias: [3840]
-	b6AttnProjWeight     = 125222400 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b6AttnProjBias       = 126860800 // blocks.6.attn.proj.bias: [1280]
-	b6Norm2Weight        = 126862080 // blocks.6.norm2.weight: [1280]
-	b6Norm2Bias          = 126863360 // blocks.6.norm2.bias: [1280]
-	b6MlpFc1Weight       = 126864640 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b6MlpFc1Bias         = 133418240 // blocks.6.mlp.fc1.bias: [5120]
-	b6MlpFc2Weight       = 133423360 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b6MlpFc2Bias         = 139976960 // blocks.6.mlp.fc2.bias: [1280]
-	b7Norm1Weight        = 139978240 // blocks.7.norm1.weight: [1280]
-	b7Norm1Bias          = 139979520 // blocks.7.norm1.bias: [1280]
-	b7AttnQkvWeight      = 139980800 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b7AttnQkvBias        = 144896000 // blocks.7.attn.qkv.bias: [3840]
-	b7AttnProjWeight     = 144899840 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b7AttnProjBias       = 146538240 // blocks.7.attn.proj.bias: [1280]
-	b7Norm2Weight        = 146539520 // blocks.7.norm2.weight: [1280]
-	b7Norm2Bias          = 146540800 // blocks.7.norm2.bias: [1280]
-	b7MlpFc1Weight       = 146542080 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b7MlpFc1Bias         = 153095680 // blocks.7.mlp.fc1.bias: [5120]
-	b7MlpFc2Weight       = 153100800 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b7MlpFc2Bias         = 159654400 // blocks.7.mlp.fc2.bias: [1280]
-	b8Norm1Weight        = 159655680 // blocks.8.norm1.weight: [1280]
-	b8Norm1Bias          = 159656960 // blocks.8.norm1.bias: [1280]
-	b8AttnQkvWeight      = 159658240 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b8AttnQkvBias        = 164573440 // blocks.8.attn.qkv.bias: [3840]
-	b8AttnProjWeight     = 164577280 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b8AttnProjBias       = 166215680 // blocks.8.attn.proj.bias: [1280]
-	b8Norm2Weight        = 166216960 // blocks.8.norm2.weight: [1280]
-	b8Norm2Bias          = 166218240 // blocks.8.norm2.bias: [1280]
-	b8MlpFc1Weight       = 166219520 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b8MlpFc1Bias         = 172773120 // blocks.8.mlp.fc1.bias: [5120]
-	b8MlpFc2Weight       = 172778240 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b8MlpFc2Bias         = 179331840 // blocks.8.mlp.fc2.bias: [1280]
-	b9Norm1Weight        = 179333120 // blocks.9.norm1.weight: [1280]
-	b9Norm1Bias          = 179334400 // blocks.9.norm1.bias: [1280]
-	b9AttnQkvWeight      = 179335680 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b9AttnQkvBias        = 184250880 // blocks.9.attn.qkv.bias: [3840]
-	b9AttnProjWeight     = 184254720 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b9AttnProjBias       = 185893120 // blocks.9.attn.proj.bias: [1280]
-	b9Norm2Weight        = 185894400 // blocks.9.norm2.weight: [1280]
-	b9Norm2Bias          = 185895680 // blocks.9.norm2.bias: [1280]
-	b9MlpFc1Weight       = 185896960 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b9MlpFc1Bias         = 192450560 // blocks.9.mlp.fc1.bias: [5120]
-	b9MlpFc2Weight       = 192455680 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b9MlpFc2Bias         = 199009280 // blocks.9.mlp.fc2.bias: [1280]
-	b10Norm1Weight       = 199010560 // blocks.10.norm1.weight: [1280]
-	b10Norm1Bias         = 199011840 // blocks.10.norm1.bias: [1280]
-	b10AttnQkvWeight     = 199013120 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b10AttnQkvBias       = 203928320 // blocks.10.attn.qkv.bias: [3840]
-	b10AttnProjWeight    = 203932160 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b10AttnProjBias      = 205570560 // blocks.10.attn.proj.bias: [1280]
-	b10Norm2Weight       = 205571840 // blocks.10.norm2.weight: [1280]
-	b10Norm2Bias         = 205573120 // blocks.10.norm2.bias: [1280]
-	b10MlpFc1Weight      = 205574400 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b10MlpFc1Bias        = 212128000 // blocks.10.mlp.fc1.bias: [5120]
-	b10MlpFc2Weight      = 212133120 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b10MlpFc2Bias        = 218686720 // blocks.10.mlp.fc2.bias: [1280]
-	b11Norm1Weight       = 218688000 // blocks.11.norm1.weight: [1280]
-	b11Norm1Bias         = 218689280 // blocks.11.norm1.bias: [1280]
-	b11AttnQkvWeight     = 218690560 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b11AttnQkvBias       = 223605760 // blocks.11.attn.qkv.bias: [3840]
-	b11AttnProjWeight    = 223609600 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b11AttnProjBias      = 225248000 // blocks.11.attn.proj.bias: [1280]
-	b11Norm2Weight       = 225249280 // blocks.11.norm2.weight: [1280]
-	b11Norm2Bias         = 225250560 // blocks.11.norm2.bias: [1280]
-	b11MlpFc1Weight      = 225251840 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b11MlpFc1Bias        = 231805440 // blocks.11.mlp.fc1.bias: [5120]
-	b11MlpFc2Weight      = 231810560 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b11MlpFc2Bias        = 238364160 // blocks.11.mlp.fc2.bias: [1280]
-	b12Norm1Weight       = 238365440 // blocks.12.norm1.weight: [1280]
-	b12Norm1Bias         = 238366720 // blocks.12.norm1.bias: [1280]
-	b12AttnQkvWeight     = 238368000 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b12AttnQkvBias       = 243283200 // blocks.12.attn.qkv.bias: [3840]
-	b12AttnProjWeight    = 243287040 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b12AttnProjBias      = 244925440 // blocks.12.attn.proj.bias: [1280]
-	b12Norm2Weight       = 244926720 // blocks.12.norm2.weight: [1280]
-	b12Norm2Bias         = 244928000 // blocks.12.norm2.bias: [1280]
-	b12MlpFc1Weight      = 244929280 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b12MlpFc1Bias        = 251482880 // blocks.12.mlp.fc1.bias: [5120]
-	b12MlpFc2Weight      = 251488000 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b12MlpFc2Bias        = 258041600 // blocks.12.mlp.fc2.bias: [1280]
-	b13Norm1Weight       = 258042880 // blocks.13.norm1.weight: [1280]
-	b13Norm1Bias         = 258044160 // blocks.13.norm1.bias: [1280]
-	b13AttnQkvWeight     = 258045440 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b13AttnQkvBias       = 262960640 // blocks.13.attn.qkv.bias: [3840]
-	b13AttnProjWeight    = 262964480 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b13AttnProjBias      = 264602880 // blocks.13.attn.proj.bias: [1280]
-	b13Norm2Weight       = 264604160 // blocks.13.norm2.weight: [1280]
-	b13Norm2Bias         = 264605440 // blocks.13.norm2.bias: [1280]
-	b13MlpFc1Weight      = 264606720 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b13MlpFc1Bias        = 271160320 // blocks.13.mlp.fc1.bias: [5120]
-	b13MlpFc2Weight      = 271165440 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b13MlpFc2Bias        = 277719040 // blocks.13.mlp.fc2.bias: [1280]
-	b14Norm1Weight       = 277720320 // blocks.14.norm1.weight: [1280]
-	b14Norm1Bias         = 277721600 // blocks.14.norm1.bias: [1280]
-	b14AttnQkvWeight     = 277722880 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b14AttnQkvBias       = 282638080 // blocks.14.attn.qkv.bias: [3840]
-	b14AttnProjWeight    = 282641920 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b14AttnProjBias      = 284280320 // blocks.14.attn.proj.bias: [1280]
-	b14Norm2Weight       = 284281600 // blocks.14.norm2.weight: [1280]
-	b14Norm2Bias         = 284282880 // blocks.14.norm2.bias: [1280]
-	b14MlpFc1Weight      = 284284160 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b14MlpFc1Bias        = 290837760 // blocks.14.mlp.fc1.bias: [5120]
-	b14MlpFc2Weight      = 290842880 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b14MlpFc2Bias        = 297396480 // blocks.14.mlp.fc2.bias: [1280]
-	b15Norm1Weight       = 297397760 // blocks.15.norm1.weight: [1280]
-	b15Norm1Bias         = 297399040 // blocks.15.norm1.bias: [1280]
-	b15AttnQkvWeight     = 297400320 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b15AttnQkvBias       = 302315520 // blocks.15.attn.qkv.bias: [3840]
-	b15AttnProjWeight    = 302319360 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b15AttnProjBias      = 303957760 // blocks.15.attn.proj.bias: [1280]
-	b15Norm2Weight       = 303959040 // blocks.15.norm2.weight: [1280]
-	b15Norm2Bias         = 303960320 // blocks.15.norm2.bias: [1280]
-	b15MlpFc1Weight      = 303961600 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b15MlpFc1Bias        = 310515200 // blocks.15.mlp.fc1.bias: [5120]
-	b15MlpFc2Weight      = 310520320 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b15MlpFc2Bias        = 317073920 // blocks.15.mlp.fc2.bias: [1280]
-	b16Norm1Weight       = 317075200 // blocks.16.norm1.weight: [1280]
-	b16Norm1Bias         = 317076480 // blocks.16.norm1.bias: [1280]
-	b16AttnQkvWeight     = 317077760 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b16AttnQkvBias       = 321992960 // blocks.16.attn.qkv.bias: [3840]
-	b16AttnProjWeight    = 321996800 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b16AttnProjBias      = 323635200 // blocks.16.attn.proj.bias: [1280]
-	b16Norm2Weight       = 323636480 // blocks.16.norm2.weight: [1280]
-	b16Norm2Bias         = 323637760 // blocks.16.norm2.bias: [1280]
-	b16MlpFc1Weight      = 323639040 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b16MlpFc1Bias        = 330192640 // blocks.16.mlp.fc1.bias: [5120]
-	b16MlpFc2Weight      = 330197760 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b16MlpFc2Bias        = 336751360 // blocks.16.mlp.fc2.bias: [1280]
-	b17Norm1Weight       = 336752640 // blocks.17.norm1.weight: [1280]
-	b17Norm1Bias         = 336753920 // blocks.17.norm1.bias: [1280]
-	b17AttnQkvWeight     = 336755200 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b17AttnQkvBias       = 341670400 // blocks.17.attn.qkv.bias: [3840]
-	b17AttnProjWeight    = 341674240 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b17AttnProjBias      = 343312640 // blocks.17.attn.proj.bias: [1280]
-	b17Norm2Weight       = 343313920 // blocks.17.norm2.weight: [1280]
-	b17Norm2Bias         = 343315200 // blocks.17.norm2.bias: [1280]
-	b17MlpFc1Weight      = 343316480 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b17MlpFc1Bias        = 349870080 // blocks.17.mlp.fc1.bias: [5120]
-	b17MlpFc2Weight      = 349875200 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b17MlpFc2Bias        = 356428800 // blocks.17.mlp.fc2.bias: [1280]
-	b18Norm1Weight       = 356430080 // blocks.18.norm1.weight: [1280]
-	b18Norm1Bias         = 356431360 // blocks.18.norm1.bias: [1280]
-	b18AttnQkvWeight     = 356432640 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b18AttnQkvBias       = 361347840 // blocks.18.attn.qkv.bias: [3840]
-	b18AttnProjWeight    = 361351680 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b18AttnProjBias      = 362990080 // blocks.18.attn.proj.bias: [1280]
-	b18Norm2Weight       = 362991360 // blocks.18.norm2.weight: [1280]
-	b18Norm2Bias         = 362992640 // blocks.18.norm2.bias: [1280]
-	b18MlpFc1Weight      = 362993920 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b18MlpFc1Bias        = 369547520 // blocks.18.mlp.fc1.bias: [5120]
-	b18MlpFc2Weight      = 369552640 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b18MlpFc2Bias        = 376106240 // blocks.18.mlp.fc2.bias: [1280]
-	b19Norm1Weight       = 376107520 // blocks.19.norm1.weight: [1280]
-	b19Norm1Bias         = 376108800 // blocks.19.norm1.bias: [1280]
-	b19AttnQkvWeight     = 376110080 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b19AttnQkvBias       = 381025280 // blocks.19.attn.qkv.bias: [3840]
-	b19AttnProjWeight    = 381029120 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b19AttnProjBias      = 382667520 // blocks.19.attn.proj.bias: [1280]
-	b19Norm2Weight       = 382668800 // blocks.19.norm2.weight: [1280]
-	b19Norm2Bias         = 382670080 // blocks.19.norm2.bias: [1280]
-	b19MlpFc1Weight      = 382671360 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b19MlpFc1Bias        = 389224960 // blocks.19.mlp.fc1.bias: [5120]
-	b19MlpFc2Weight      = 389230080 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b19MlpFc2Bias        = 395783680 // blocks.19.mlp.fc2.bias: [1280]
-	b20Norm1Weight       = 395784960 // blocks.20.norm1.weight: [1280]
-	b20Norm1Bias         = 395786240 // blocks.20.norm1.bias: [1280]
-	b20AttnQkvWeight     = 395787520 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b20AttnQkvBias       = 400702720 // blocks.20.attn.qkv.bias: [3840]
-	b20AttnProjWeight    = 400706560 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b20AttnProjBias      = 402344960 // blocks.20.attn.proj.bias: [1280]
-	b20Norm2Weight       = 402346240 // blocks.20.norm2.weight: [1280]
-	b20Norm2Bias         = 402347520 // blocks.20.norm2.bias: [1280]
-	b20MlpFc1Weight      = 402348800 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b20MlpFc1Bias        = 408902400 // blocks.20.mlp.fc1.bias: [5120]
-	b20MlpFc2Weight      = 408907520 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b20MlpFc2Bias        = 415461120 // blocks.20.mlp.fc2.bias: [1280]
-	b21Norm1Weight       = 415462400 // blocks.21.norm1.weight: [1280]
-	b21Norm1Bias         = 415463680 // blocks.21.norm1.bias: [1280]
-	b21AttnQkvWeight     = 415464960 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b21AttnQkvBias       = 420380160 // blocks.21.attn.qkv.bias: [3840]
-	b21AttnProjWeight    = 420384000 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b21AttnProjBias      = 422022400 // blocks.21.attn.proj.bias: [1280]
-	b21Norm2Weight       = 422023680 // blocks.21.norm2.weight: [1280]
-	b21Norm2Bias         = 422024960 // blocks.21.norm2.bias: [1280]
-	b21MlpFc1Weight      = 422026240 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b21MlpFc1Bias        = 428579840 // blocks.21.mlp.fc1.bias: [5120]
-	b21MlpFc2Weight      = 428584960 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b21MlpFc2Bias        = 435138560 // blocks.21.mlp.fc2.bias: [1280]
-	b22Norm1Weight       = 435139840 // blocks.22.norm1.weight: [1280]
-	b22Norm1Bias         = 435141120 // blocks.22.norm1.bias: [1280]
-	b22AttnQkvWeight     = 435142400 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b22AttnQkvBias       = 440057600 // blocks.22.attn.qkv.bias: [3840]
-	b22AttnProjWeight    = 440061440 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b22AttnProjBias      = 441699840 // blocks.22.attn.proj.bias: [1280]
-	b22Norm2Weight       = 441701120 // blocks.22.norm2.weight: [1280]
-	b22Norm2Bias         = 441702400 // blocks.22.norm2.bias: [1280]
-	b22MlpFc1Weight      = 441703680 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b22MlpFc1Bias        = 448257280 // blocks.22.mlp.fc1.bias: [5120]
-	b22MlpFc2Weight      = 448262400 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b22MlpFc2Bias        = 454816000 // blocks.22.mlp.fc2.bias: [1280]
-	b23Norm1Weight       = 454817280 // blocks.23.norm1.weight: [1280]
-	b23Norm1Bias         = 454818560 // blocks.23.norm1.bias: [1280]
-	b23AttnQkvWeight     = 454819840 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b23AttnQkvBias       = 459735040 // blocks.23.attn.qkv.bias: [3840]
-	b23AttnProjWeight    = 459738880 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b23AttnProjBias      = 461377280 // blocks.23.attn.proj.bias: [1280]
-	b23Norm2Weight       = 461378560 // blocks.23.norm2.weight: [1280]
-	b23Norm2Bias         = 461379840 // blocks.23.norm2.bias: [1280]
-	b23MlpFc1Weight      = 461381120 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b23MlpFc1Bias        = 467934720 // blocks.23.mlp.fc1.bias: [5120]
-	b23MlpFc2Weight      = 467939840 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b23MlpFc2Bias        = 474493440 // blocks.23.mlp.fc2.bias: [1280]
-	b24Norm1Weight       = 474494720 // blocks.24.norm1.weight: [1280]
-	b24Norm1Bias         = 474496000 // blocks.24.norm1.bias: [1280]
-	b24AttnQkvWeight     = 474497280 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b24AttnQkvBias       = 479412480 // blocks.24.attn.qkv.bias: [3840]
-	b24AttnProjWeight    = 479416320 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b24AttnProjBias      = 481054720 // blocks.24.attn.proj.bias: [1280]
-	b24Norm2Weight       = 481056000 // blocks.24.norm2.weight: [1280]
-	b24Norm2Bias         = 481057280 // blocks.24.norm2.bias: [1280]
-	b24MlpFc1Weight      = 481058560 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b24MlpFc1Bias        = 487612160 // blocks.24.mlp.fc1.bias: [5120]
-	b24MlpFc2Weight      = 487617280 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b24MlpFc2Bias        = 494170880 // blocks.24.mlp.fc2.bias: [1280]
-	b25Norm1Weight       = 494172160 // blocks.25.norm1.weight: [1280]
-	b25Norm1Bias         = 494173440 // blocks.25.norm1.bias: [1280]
-	b25AttnQkvWeight     = 494174720 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b25AttnQkvBias       = 499089920 // blocks.25.attn.qkv.bias: [3840]
-	b25AttnProjWeight    = 499093760 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b25AttnProjBias      = 500732160 // blocks.25.attn.proj.bias: [1280]
-	b25Norm2Weight       = 500733440 // blocks.25.norm2.weight: [1280]
-	b25Norm2Bias         = 500734720 // blocks.25.norm2.bias: [1280]
-	b25MlpFc1Weight      = 500736000 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b25MlpFc1Bias        = 507289600 // blocks.25.mlp.fc1.bias: [5120]
-	b25MlpFc2Weight      = 507294720 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b25MlpFc2Bias        = 513848320 // blocks.25.mlp.fc2.bias: [1280]
-	b26Norm1Weight       = 513849600 // blocks.26.norm1.weight: [1280]
-	b26Norm1Bias         = 513850880 // blocks.26.norm1.bias: [1280]
-	b26AttnQkvWeight     = 513852160 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b26AttnQkvBias       = 518767360 // blocks.26.attn.qkv.bias: [3840]
-	b26AttnProjWeight    = 518771200 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b26AttnProjBias      = 520409600 // blocks.26.attn.proj.bias: [1280]
-	b26Norm2Weight       = 520410880 // blocks.26.norm2.weight: [1280]
-	b26Norm2Bias         = 520412160 // blocks.26.norm2.bias: [1280]
-	b26MlpFc1Weight      = 520413440 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b26MlpFc1Bias        = 526967040 // blocks.26.mlp.fc1.bias: [5120]
-	b26MlpFc2Weight      = 526972160 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b26MlpFc2Bias        = 533525760 // blocks.26.mlp.fc2.bias: [1280]
-	b27Norm1Weight       = 533527040 // blocks.27.norm1.weight: [1280]
-	b27Norm1Bias         = 533528320 // blocks.27.norm1.bias: [1280]
-	b27AttnQkvWeight     = 533529600 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b27AttnQkvBias       = 538444800 // blocks.27.attn.qkv.bias: [3840]
-	b27AttnProjWeight    = 538448640 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b27AttnProjBias      = 540087040 // blocks.27.attn.proj.bias: [1280]
-	b27Norm2Weight       = 540088320 // blocks.27.norm2.weight: [1280]
-	b27Norm2Bias         = 540089600 // blocks.27.norm2.bias: [1280]
-	b27MlpFc1Weight      = 540090880 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b27MlpFc1Bias        = 546644480 // blocks.27.mlp.fc1.bias: [5120]
-	b27MlpFc2Weight      = 546649600 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b27MlpFc2Bias        = 553203200 // blocks.27.mlp.fc2.bias: [1280]
-	b28Norm1Weight       = 553204480 // blocks.28.norm1.weight: [1280]
-	b28Norm1Bias         = 553205760 // blocks.28.norm1.bias: [1280]
-	b28AttnQkvWeight     = 553207040 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b28AttnQkvBias       = 558122240 // blocks.28.attn.qkv.bias: [3840]
-	b28AttnProjWeight    = 558126080 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b28AttnProjBias      = 559764480 // blocks.28.attn.proj.bias: [1280]
-	b28Norm2Weight       = 559765760 // blocks.28.norm2.weight: [1280]
-	b28Norm2Bias         = 559767040 // blocks.28.norm2.bias: [1280]
-	b28MlpFc1Weight      = 559768320 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b28MlpFc1Bias        = 566321920 // blocks.28.mlp.fc1.bias: [5120]
-	b28MlpFc2Weight      = 566327040 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b28MlpFc2Bias        = 572880640 // blocks.28.mlp.fc2.bias: [1280]
-	b29Norm1Weight       = 572881920 // blocks.29.norm1.weight: [1280]
-	b29Norm1Bias         = 572883200 // blocks.29.norm1.bias: [1280]
-	b29AttnQkvWeight     = 572884480 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b29AttnQkvBias       = 577799680 // blocks.29.attn.qkv.bias: [3840]
-	b29AttnProjWeight    = 577803520 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b29AttnProjBias      = 579441920 // blocks.29.attn.proj.bias: [1280]
-	b29Norm2Weight       = 579443200 // blocks.29.norm2.weight: [1280]
-	b29Norm2Bias         = 579444480 // blocks.29.norm2.bias: [1280]
-	b29MlpFc1Weight      = 579445760 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b29MlpFc1Bias        = 585999360 // blocks.29.mlp.fc1.bias: [5120]
-	b29MlpFc2Weight      = 586004480 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b29MlpFc2Bias        = 592558080 // blocks.29.mlp.fc2.bias: [1280]
-	b30Norm1Weight       = 592559360 // blocks.30.norm1.weight: [1280]
-	b30Norm1Bias         = 592560640 // blocks.30.norm1.bias: [1280]
-	b30AttnQkvWeight     = 592561920 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b30AttnQkvBias       = 597477120 // blocks.30.attn.qkv.bias: [3840]
-	b30AttnProjWeight    = 597480960 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b30AttnProjBias      = 599119360 // blocks.30.attn.proj.bias: [1280]
-	b30Norm2Weight       = 599120640 // blocks.30.norm2.weight: [1280]
-	b30Norm2Bias         = 599121920 // blocks.30.norm2.bias: [1280]
-	b30MlpFc1Weight      = 599123200 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b30MlpFc1Bias        = 605676800 // blocks.30.mlp.fc1.bias: [5120]
-	b30MlpFc2Weight      = 605681920 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b30MlpFc2Bias        = 612235520 // blocks.30.mlp.fc2.bias: [1280]
-	b31Norm1Weight       = 612236800 // blocks.31.norm1.weight: [1280]
-	b31Norm1Bias         = 612238080 // blocks.31.norm1.bias: [1280]
-	b31AttnQkvWeight     = 612239360 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1280 16]
-	b31AttnQkvBias       = 617154560 // blocks.31.attn.qkv.bias: [3840]
-	b31AttnProjWeight    = 617158400 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1280 16]
-	b31AttnProjBias      = 618796800 // blocks.31.attn.proj.bias: [1280]
-	b31Norm2Weight       = 618798080 // blocks.31.norm2.weight: [1280]
-	b31Norm2Bias         = 618799360 // blocks.31.norm2.bias: [1280]
-	b31MlpFc1Weight      = 618800640 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1280 16]
-	b31MlpFc1Bias        = 625354240 // blocks.31.mlp.fc1.bias: [5120]
-	b31MlpFc2Weight      = 625359360 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5120 16]
-	b31MlpFc2Bias        = 631912960 // blocks.31.mlp.fc2.bias: [1280]
-	normWeight           = 631914240 // norm.weight: [1280]
-	normBias             = 631915520 // norm.bias: [1280]
+	b0AttnQkvWeight      = 2238720   // blocks.0.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b0AttnQkvBias        = 7157760   // blocks.0.attn.qkv.bias: [3840]
+	b0AttnProjWeight     = 7161600   // blocks.0.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b0AttnProjBias       = 8801280   // blocks.0.attn.proj.bias: [1280]
+	b0Norm2Weight        = 8802560   // blocks.0.norm2.weight: [1280]
+	b0Norm2Bias          = 8803840   // blocks.0.norm2.bias: [1280]
+	b0MlpFc1Weight       = 8805120   // blocks.0.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b0MlpFc1Bias         = 15363840  // blocks.0.mlp.fc1.bias: [5120]
+	b0MlpFc2Weight       = 15368960  // blocks.0.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b0MlpFc2Bias         = 21923840  // blocks.0.mlp.fc2.bias: [1280]
+	b1Norm1Weight        = 21925120  // blocks.1.norm1.weight: [1280]
+	b1Norm1Bias          = 21926400  // blocks.1.norm1.bias: [1280]
+	b1AttnQkvWeight      = 21927680  // blocks.1.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b1AttnQkvBias        = 26846720  // blocks.1.attn.qkv.bias: [3840]
+	b1AttnProjWeight     = 26850560  // blocks.1.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b1AttnProjBias       = 28490240  // blocks.1.attn.proj.bias: [1280]
+	b1Norm2Weight        = 28491520  // blocks.1.norm2.weight: [1280]
+	b1Norm2Bias          = 28492800  // blocks.1.norm2.bias: [1280]
+	b1MlpFc1Weight       = 28494080  // blocks.1.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b1MlpFc1Bias         = 35052800  // blocks.1.mlp.fc1.bias: [5120]
+	b1MlpFc2Weight       = 35057920  // blocks.1.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b1MlpFc2Bias         = 41612800  // blocks.1.mlp.fc2.bias: [1280]
+	b2Norm1Weight        = 41614080  // blocks.2.norm1.weight: [1280]
+	b2Norm1Bias          = 41615360  // blocks.2.norm1.bias: [1280]
+	b2AttnQkvWeight      = 41616640  // blocks.2.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b2AttnQkvBias        = 46535680  // blocks.2.attn.qkv.bias: [3840]
+	b2AttnProjWeight     = 46539520  // blocks.2.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b2AttnProjBias       = 48179200  // blocks.2.attn.proj.bias: [1280]
+	b2Norm2Weight        = 48180480  // blocks.2.norm2.weight: [1280]
+	b2Norm2Bias          = 48181760  // blocks.2.norm2.bias: [1280]
+	b2MlpFc1Weight       = 48183040  // blocks.2.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b2MlpFc1Bias         = 54741760  // blocks.2.mlp.fc1.bias: [5120]
+	b2MlpFc2Weight       = 54746880  // blocks.2.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b2MlpFc2Bias         = 61301760  // blocks.2.mlp.fc2.bias: [1280]
+	b3Norm1Weight        = 61303040  // blocks.3.norm1.weight: [1280]
+	b3Norm1Bias          = 61304320  // blocks.3.norm1.bias: [1280]
+	b3AttnQkvWeight      = 61305600  // blocks.3.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b3AttnQkvBias        = 66224640  // blocks.3.attn.qkv.bias: [3840]
+	b3AttnProjWeight     = 66228480  // blocks.3.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b3AttnProjBias       = 67868160  // blocks.3.attn.proj.bias: [1280]
+	b3Norm2Weight        = 67869440  // blocks.3.norm2.weight: [1280]
+	b3Norm2Bias          = 67870720  // blocks.3.norm2.bias: [1280]
+	b3MlpFc1Weight       = 67872000  // blocks.3.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b3MlpFc1Bias         = 74430720  // blocks.3.mlp.fc1.bias: [5120]
+	b3MlpFc2Weight       = 74435840  // blocks.3.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b3MlpFc2Bias         = 80990720  // blocks.3.mlp.fc2.bias: [1280]
+	b4Norm1Weight        = 80992000  // blocks.4.norm1.weight: [1280]
+	b4Norm1Bias          = 80993280  // blocks.4.norm1.bias: [1280]
+	b4AttnQkvWeight      = 80994560  // blocks.4.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b4AttnQkvBias        = 85913600  // blocks.4.attn.qkv.bias: [3840]
+	b4AttnProjWeight     = 85917440  // blocks.4.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b4AttnProjBias       = 87557120  // blocks.4.attn.proj.bias: [1280]
+	b4Norm2Weight        = 87558400  // blocks.4.norm2.weight: [1280]
+	b4Norm2Bias          = 87559680  // blocks.4.norm2.bias: [1280]
+	b4MlpFc1Weight       = 87560960  // blocks.4.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b4MlpFc1Bias         = 94119680  // blocks.4.mlp.fc1.bias: [5120]
+	b4MlpFc2Weight       = 94124800  // blocks.4.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b4MlpFc2Bias         = 100679680 // blocks.4.mlp.fc2.bias: [1280]
+	b5Norm1Weight        = 100680960 // blocks.5.norm1.weight: [1280]
+	b5Norm1Bias          = 100682240 // blocks.5.norm1.bias: [1280]
+	b5AttnQkvWeight      = 100683520 // blocks.5.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b5AttnQkvBias        = 105602560 // blocks.5.attn.qkv.bias: [3840]
+	b5AttnProjWeight     = 105606400 // blocks.5.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b5AttnProjBias       = 107246080 // blocks.5.attn.proj.bias: [1280]
+	b5Norm2Weight        = 107247360 // blocks.5.norm2.weight: [1280]
+	b5Norm2Bias          = 107248640 // blocks.5.norm2.bias: [1280]
+	b5MlpFc1Weight       = 107249920 // blocks.5.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b5MlpFc1Bias         = 113808640 // blocks.5.mlp.fc1.bias: [5120]
+	b5MlpFc2Weight       = 113813760 // blocks.5.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b5MlpFc2Bias         = 120368640 // blocks.5.mlp.fc2.bias: [1280]
+	b6Norm1Weight        = 120369920 // blocks.6.norm1.weight: [1280]
+	b6Norm1Bias          = 120371200 // blocks.6.norm1.bias: [1280]
+	b6AttnQkvWeight      = 120372480 // blocks.6.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b6AttnQkvBias        = 125291520 // blocks.6.attn.qkv.bias: [3840]
+	b6AttnProjWeight     = 125295360 // blocks.6.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b6AttnProjBias       = 126935040 // blocks.6.attn.proj.bias: [1280]
+	b6Norm2Weight        = 126936320 // blocks.6.norm2.weight: [1280]
+	b6Norm2Bias          = 126937600 // blocks.6.norm2.bias: [1280]
+	b6MlpFc1Weight       = 126938880 // blocks.6.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b6MlpFc1Bias         = 133497600 // blocks.6.mlp.fc1.bias: [5120]
+	b6MlpFc2Weight       = 133502720 // blocks.6.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b6MlpFc2Bias         = 140057600 // blocks.6.mlp.fc2.bias: [1280]
+	b7Norm1Weight        = 140058880 // blocks.7.norm1.weight: [1280]
+	b7Norm1Bias          = 140060160 // blocks.7.norm1.bias: [1280]
+	b7AttnQkvWeight      = 140061440 // blocks.7.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b7AttnQkvBias        = 144980480 // blocks.7.attn.qkv.bias: [3840]
+	b7AttnProjWeight     = 144984320 // blocks.7.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b7AttnProjBias       = 146624000 // blocks.7.attn.proj.bias: [1280]
+	b7Norm2Weight        = 146625280 // blocks.7.norm2.weight: [1280]
+	b7Norm2Bias          = 146626560 // blocks.7.norm2.bias: [1280]
+	b7MlpFc1Weight       = 146627840 // blocks.7.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b7MlpFc1Bias         = 153186560 // blocks.7.mlp.fc1.bias: [5120]
+	b7MlpFc2Weight       = 153191680 // blocks.7.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b7MlpFc2Bias         = 159746560 // blocks.7.mlp.fc2.bias: [1280]
+	b8Norm1Weight        = 159747840 // blocks.8.norm1.weight: [1280]
+	b8Norm1Bias          = 159749120 // blocks.8.norm1.bias: [1280]
+	b8AttnQkvWeight      = 159750400 // blocks.8.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b8AttnQkvBias        = 164669440 // blocks.8.attn.qkv.bias: [3840]
+	b8AttnProjWeight     = 164673280 // blocks.8.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b8AttnProjBias       = 166312960 // blocks.8.attn.proj.bias: [1280]
+	b8Norm2Weight        = 166314240 // blocks.8.norm2.weight: [1280]
+	b8Norm2Bias          = 166315520 // blocks.8.norm2.bias: [1280]
+	b8MlpFc1Weight       = 166316800 // blocks.8.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b8MlpFc1Bias         = 172875520 // blocks.8.mlp.fc1.bias: [5120]
+	b8MlpFc2Weight       = 172880640 // blocks.8.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b8MlpFc2Bias         = 179435520 // blocks.8.mlp.fc2.bias: [1280]
+	b9Norm1Weight        = 179436800 // blocks.9.norm1.weight: [1280]
+	b9Norm1Bias          = 179438080 // blocks.9.norm1.bias: [1280]
+	b9AttnQkvWeight      = 179439360 // blocks.9.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b9AttnQkvBias        = 184358400 // blocks.9.attn.qkv.bias: [3840]
+	b9AttnProjWeight     = 184362240 // blocks.9.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b9AttnProjBias       = 186001920 // blocks.9.attn.proj.bias: [1280]
+	b9Norm2Weight        = 186003200 // blocks.9.norm2.weight: [1280]
+	b9Norm2Bias          = 186004480 // blocks.9.norm2.bias: [1280]
+	b9MlpFc1Weight       = 186005760 // blocks.9.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b9MlpFc1Bias         = 192564480 // blocks.9.mlp.fc1.bias: [5120]
+	b9MlpFc2Weight       = 192569600 // blocks.9.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b9MlpFc2Bias         = 199124480 // blocks.9.mlp.fc2.bias: [1280]
+	b10Norm1Weight       = 199125760 // blocks.10.norm1.weight: [1280]
+	b10Norm1Bias         = 199127040 // blocks.10.norm1.bias: [1280]
+	b10AttnQkvWeight     = 199128320 // blocks.10.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b10AttnQkvBias       = 204047360 // blocks.10.attn.qkv.bias: [3840]
+	b10AttnProjWeight    = 204051200 // blocks.10.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b10AttnProjBias      = 205690880 // blocks.10.attn.proj.bias: [1280]
+	b10Norm2Weight       = 205692160 // blocks.10.norm2.weight: [1280]
+	b10Norm2Bias         = 205693440 // blocks.10.norm2.bias: [1280]
+	b10MlpFc1Weight      = 205694720 // blocks.10.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b10MlpFc1Bias        = 212253440 // blocks.10.mlp.fc1.bias: [5120]
+	b10MlpFc2Weight      = 212258560 // blocks.10.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b10MlpFc2Bias        = 218813440 // blocks.10.mlp.fc2.bias: [1280]
+	b11Norm1Weight       = 218814720 // blocks.11.norm1.weight: [1280]
+	b11Norm1Bias         = 218816000 // blocks.11.norm1.bias: [1280]
+	b11AttnQkvWeight     = 218817280 // blocks.11.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b11AttnQkvBias       = 223736320 // blocks.11.attn.qkv.bias: [3840]
+	b11AttnProjWeight    = 223740160 // blocks.11.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b11AttnProjBias      = 225379840 // blocks.11.attn.proj.bias: [1280]
+	b11Norm2Weight       = 225381120 // blocks.11.norm2.weight: [1280]
+	b11Norm2Bias         = 225382400 // blocks.11.norm2.bias: [1280]
+	b11MlpFc1Weight      = 225383680 // blocks.11.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b11MlpFc1Bias        = 231942400 // blocks.11.mlp.fc1.bias: [5120]
+	b11MlpFc2Weight      = 231947520 // blocks.11.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b11MlpFc2Bias        = 238502400 // blocks.11.mlp.fc2.bias: [1280]
+	b12Norm1Weight       = 238503680 // blocks.12.norm1.weight: [1280]
+	b12Norm1Bias         = 238504960 // blocks.12.norm1.bias: [1280]
+	b12AttnQkvWeight     = 238506240 // blocks.12.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b12AttnQkvBias       = 243425280 // blocks.12.attn.qkv.bias: [3840]
+	b12AttnProjWeight    = 243429120 // blocks.12.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b12AttnProjBias      = 245068800 // blocks.12.attn.proj.bias: [1280]
+	b12Norm2Weight       = 245070080 // blocks.12.norm2.weight: [1280]
+	b12Norm2Bias         = 245071360 // blocks.12.norm2.bias: [1280]
+	b12MlpFc1Weight      = 245072640 // blocks.12.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b12MlpFc1Bias        = 251631360 // blocks.12.mlp.fc1.bias: [5120]
+	b12MlpFc2Weight      = 251636480 // blocks.12.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b12MlpFc2Bias        = 258191360 // blocks.12.mlp.fc2.bias: [1280]
+	b13Norm1Weight       = 258192640 // blocks.13.norm1.weight: [1280]
+	b13Norm1Bias         = 258193920 // blocks.13.norm1.bias: [1280]
+	b13AttnQkvWeight     = 258195200 // blocks.13.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b13AttnQkvBias       = 263114240 // blocks.13.attn.qkv.bias: [3840]
+	b13AttnProjWeight    = 263118080 // blocks.13.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b13AttnProjBias      = 264757760 // blocks.13.attn.proj.bias: [1280]
+	b13Norm2Weight       = 264759040 // blocks.13.norm2.weight: [1280]
+	b13Norm2Bias         = 264760320 // blocks.13.norm2.bias: [1280]
+	b13MlpFc1Weight      = 264761600 // blocks.13.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b13MlpFc1Bias        = 271320320 // blocks.13.mlp.fc1.bias: [5120]
+	b13MlpFc2Weight      = 271325440 // blocks.13.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b13MlpFc2Bias        = 277880320 // blocks.13.mlp.fc2.bias: [1280]
+	b14Norm1Weight       = 277881600 // blocks.14.norm1.weight: [1280]
+	b14Norm1Bias         = 277882880 // blocks.14.norm1.bias: [1280]
+	b14AttnQkvWeight     = 277884160 // blocks.14.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b14AttnQkvBias       = 282803200 // blocks.14.attn.qkv.bias: [3840]
+	b14AttnProjWeight    = 282807040 // blocks.14.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b14AttnProjBias      = 284446720 // blocks.14.attn.proj.bias: [1280]
+	b14Norm2Weight       = 284448000 // blocks.14.norm2.weight: [1280]
+	b14Norm2Bias         = 284449280 // blocks.14.norm2.bias: [1280]
+	b14MlpFc1Weight      = 284450560 // blocks.14.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b14MlpFc1Bias        = 291009280 // blocks.14.mlp.fc1.bias: [5120]
+	b14MlpFc2Weight      = 291014400 // blocks.14.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b14MlpFc2Bias        = 297569280 // blocks.14.mlp.fc2.bias: [1280]
+	b15Norm1Weight       = 297570560 // blocks.15.norm1.weight: [1280]
+	b15Norm1Bias         = 297571840 // blocks.15.norm1.bias: [1280]
+	b15AttnQkvWeight     = 297573120 // blocks.15.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b15AttnQkvBias       = 302492160 // blocks.15.attn.qkv.bias: [3840]
+	b15AttnProjWeight    = 302496000 // blocks.15.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b15AttnProjBias      = 304135680 // blocks.15.attn.proj.bias: [1280]
+	b15Norm2Weight       = 304136960 // blocks.15.norm2.weight: [1280]
+	b15Norm2Bias         = 304138240 // blocks.15.norm2.bias: [1280]
+	b15MlpFc1Weight      = 304139520 // blocks.15.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b15MlpFc1Bias        = 310698240 // blocks.15.mlp.fc1.bias: [5120]
+	b15MlpFc2Weight      = 310703360 // blocks.15.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b15MlpFc2Bias        = 317258240 // blocks.15.mlp.fc2.bias: [1280]
+	b16Norm1Weight       = 317259520 // blocks.16.norm1.weight: [1280]
+	b16Norm1Bias         = 317260800 // blocks.16.norm1.bias: [1280]
+	b16AttnQkvWeight     = 317262080 // blocks.16.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b16AttnQkvBias       = 322181120 // blocks.16.attn.qkv.bias: [3840]
+	b16AttnProjWeight    = 322184960 // blocks.16.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b16AttnProjBias      = 323824640 // blocks.16.attn.proj.bias: [1280]
+	b16Norm2Weight       = 323825920 // blocks.16.norm2.weight: [1280]
+	b16Norm2Bias         = 323827200 // blocks.16.norm2.bias: [1280]
+	b16MlpFc1Weight      = 323828480 // blocks.16.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b16MlpFc1Bias        = 330387200 // blocks.16.mlp.fc1.bias: [5120]
+	b16MlpFc2Weight      = 330392320 // blocks.16.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b16MlpFc2Bias        = 336947200 // blocks.16.mlp.fc2.bias: [1280]
+	b17Norm1Weight       = 336948480 // blocks.17.norm1.weight: [1280]
+	b17Norm1Bias         = 336949760 // blocks.17.norm1.bias: [1280]
+	b17AttnQkvWeight     = 336951040 // blocks.17.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b17AttnQkvBias       = 341870080 // blocks.17.attn.qkv.bias: [3840]
+	b17AttnProjWeight    = 341873920 // blocks.17.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b17AttnProjBias      = 343513600 // blocks.17.attn.proj.bias: [1280]
+	b17Norm2Weight       = 343514880 // blocks.17.norm2.weight: [1280]
+	b17Norm2Bias         = 343516160 // blocks.17.norm2.bias: [1280]
+	b17MlpFc1Weight      = 343517440 // blocks.17.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b17MlpFc1Bias        = 350076160 // blocks.17.mlp.fc1.bias: [5120]
+	b17MlpFc2Weight      = 350081280 // blocks.17.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b17MlpFc2Bias        = 356636160 // blocks.17.mlp.fc2.bias: [1280]
+	b18Norm1Weight       = 356637440 // blocks.18.norm1.weight: [1280]
+	b18Norm1Bias         = 356638720 // blocks.18.norm1.bias: [1280]
+	b18AttnQkvWeight     = 356640000 // blocks.18.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b18AttnQkvBias       = 361559040 // blocks.18.attn.qkv.bias: [3840]
+	b18AttnProjWeight    = 361562880 // blocks.18.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b18AttnProjBias      = 363202560 // blocks.18.attn.proj.bias: [1280]
+	b18Norm2Weight       = 363203840 // blocks.18.norm2.weight: [1280]
+	b18Norm2Bias         = 363205120 // blocks.18.norm2.bias: [1280]
+	b18MlpFc1Weight      = 363206400 // blocks.18.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b18MlpFc1Bias        = 369765120 // blocks.18.mlp.fc1.bias: [5120]
+	b18MlpFc2Weight      = 369770240 // blocks.18.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b18MlpFc2Bias        = 376325120 // blocks.18.mlp.fc2.bias: [1280]
+	b19Norm1Weight       = 376326400 // blocks.19.norm1.weight: [1280]
+	b19Norm1Bias         = 376327680 // blocks.19.norm1.bias: [1280]
+	b19AttnQkvWeight     = 376328960 // blocks.19.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b19AttnQkvBias       = 381248000 // blocks.19.attn.qkv.bias: [3840]
+	b19AttnProjWeight    = 381251840 // blocks.19.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b19AttnProjBias      = 382891520 // blocks.19.attn.proj.bias: [1280]
+	b19Norm2Weight       = 382892800 // blocks.19.norm2.weight: [1280]
+	b19Norm2Bias         = 382894080 // blocks.19.norm2.bias: [1280]
+	b19MlpFc1Weight      = 382895360 // blocks.19.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b19MlpFc1Bias        = 389454080 // blocks.19.mlp.fc1.bias: [5120]
+	b19MlpFc2Weight      = 389459200 // blocks.19.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b19MlpFc2Bias        = 396014080 // blocks.19.mlp.fc2.bias: [1280]
+	b20Norm1Weight       = 396015360 // blocks.20.norm1.weight: [1280]
+	b20Norm1Bias         = 396016640 // blocks.20.norm1.bias: [1280]
+	b20AttnQkvWeight     = 396017920 // blocks.20.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b20AttnQkvBias       = 400936960 // blocks.20.attn.qkv.bias: [3840]
+	b20AttnProjWeight    = 400940800 // blocks.20.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b20AttnProjBias      = 402580480 // blocks.20.attn.proj.bias: [1280]
+	b20Norm2Weight       = 402581760 // blocks.20.norm2.weight: [1280]
+	b20Norm2Bias         = 402583040 // blocks.20.norm2.bias: [1280]
+	b20MlpFc1Weight      = 402584320 // blocks.20.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b20MlpFc1Bias        = 409143040 // blocks.20.mlp.fc1.bias: [5120]
+	b20MlpFc2Weight      = 409148160 // blocks.20.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b20MlpFc2Bias        = 415703040 // blocks.20.mlp.fc2.bias: [1280]
+	b21Norm1Weight       = 415704320 // blocks.21.norm1.weight: [1280]
+	b21Norm1Bias         = 415705600 // blocks.21.norm1.bias: [1280]
+	b21AttnQkvWeight     = 415706880 // blocks.21.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b21AttnQkvBias       = 420625920 // blocks.21.attn.qkv.bias: [3840]
+	b21AttnProjWeight    = 420629760 // blocks.21.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b21AttnProjBias      = 422269440 // blocks.21.attn.proj.bias: [1280]
+	b21Norm2Weight       = 422270720 // blocks.21.norm2.weight: [1280]
+	b21Norm2Bias         = 422272000 // blocks.21.norm2.bias: [1280]
+	b21MlpFc1Weight      = 422273280 // blocks.21.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b21MlpFc1Bias        = 428832000 // blocks.21.mlp.fc1.bias: [5120]
+	b21MlpFc2Weight      = 428837120 // blocks.21.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b21MlpFc2Bias        = 435392000 // blocks.21.mlp.fc2.bias: [1280]
+	b22Norm1Weight       = 435393280 // blocks.22.norm1.weight: [1280]
+	b22Norm1Bias         = 435394560 // blocks.22.norm1.bias: [1280]
+	b22AttnQkvWeight     = 435395840 // blocks.22.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b22AttnQkvBias       = 440314880 // blocks.22.attn.qkv.bias: [3840]
+	b22AttnProjWeight    = 440318720 // blocks.22.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b22AttnProjBias      = 441958400 // blocks.22.attn.proj.bias: [1280]
+	b22Norm2Weight       = 441959680 // blocks.22.norm2.weight: [1280]
+	b22Norm2Bias         = 441960960 // blocks.22.norm2.bias: [1280]
+	b22MlpFc1Weight      = 441962240 // blocks.22.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b22MlpFc1Bias        = 448520960 // blocks.22.mlp.fc1.bias: [5120]
+	b22MlpFc2Weight      = 448526080 // blocks.22.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b22MlpFc2Bias        = 455080960 // blocks.22.mlp.fc2.bias: [1280]
+	b23Norm1Weight       = 455082240 // blocks.23.norm1.weight: [1280]
+	b23Norm1Bias         = 455083520 // blocks.23.norm1.bias: [1280]
+	b23AttnQkvWeight     = 455084800 // blocks.23.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b23AttnQkvBias       = 460003840 // blocks.23.attn.qkv.bias: [3840]
+	b23AttnProjWeight    = 460007680 // blocks.23.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b23AttnProjBias      = 461647360 // blocks.23.attn.proj.bias: [1280]
+	b23Norm2Weight       = 461648640 // blocks.23.norm2.weight: [1280]
+	b23Norm2Bias         = 461649920 // blocks.23.norm2.bias: [1280]
+	b23MlpFc1Weight      = 461651200 // blocks.23.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b23MlpFc1Bias        = 468209920 // blocks.23.mlp.fc1.bias: [5120]
+	b23MlpFc2Weight      = 468215040 // blocks.23.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b23MlpFc2Bias        = 474769920 // blocks.23.mlp.fc2.bias: [1280]
+	b24Norm1Weight       = 474771200 // blocks.24.norm1.weight: [1280]
+	b24Norm1Bias         = 474772480 // blocks.24.norm1.bias: [1280]
+	b24AttnQkvWeight     = 474773760 // blocks.24.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b24AttnQkvBias       = 479692800 // blocks.24.attn.qkv.bias: [3840]
+	b24AttnProjWeight    = 479696640 // blocks.24.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b24AttnProjBias      = 481336320 // blocks.24.attn.proj.bias: [1280]
+	b24Norm2Weight       = 481337600 // blocks.24.norm2.weight: [1280]
+	b24Norm2Bias         = 481338880 // blocks.24.norm2.bias: [1280]
+	b24MlpFc1Weight      = 481340160 // blocks.24.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b24MlpFc1Bias        = 487898880 // blocks.24.mlp.fc1.bias: [5120]
+	b24MlpFc2Weight      = 487904000 // blocks.24.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b24MlpFc2Bias        = 494458880 // blocks.24.mlp.fc2.bias: [1280]
+	b25Norm1Weight       = 494460160 // blocks.25.norm1.weight: [1280]
+	b25Norm1Bias         = 494461440 // blocks.25.norm1.bias: [1280]
+	b25AttnQkvWeight     = 494462720 // blocks.25.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b25AttnQkvBias       = 499381760 // blocks.25.attn.qkv.bias: [3840]
+	b25AttnProjWeight    = 499385600 // blocks.25.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b25AttnProjBias      = 501025280 // blocks.25.attn.proj.bias: [1280]
+	b25Norm2Weight       = 501026560 // blocks.25.norm2.weight: [1280]
+	b25Norm2Bias         = 501027840 // blocks.25.norm2.bias: [1280]
+	b25MlpFc1Weight      = 501029120 // blocks.25.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b25MlpFc1Bias        = 507587840 // blocks.25.mlp.fc1.bias: [5120]
+	b25MlpFc2Weight      = 507592960 // blocks.25.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b25MlpFc2Bias        = 514147840 // blocks.25.mlp.fc2.bias: [1280]
+	b26Norm1Weight       = 514149120 // blocks.26.norm1.weight: [1280]
+	b26Norm1Bias         = 514150400 // blocks.26.norm1.bias: [1280]
+	b26AttnQkvWeight     = 514151680 // blocks.26.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b26AttnQkvBias       = 519070720 // blocks.26.attn.qkv.bias: [3840]
+	b26AttnProjWeight    = 519074560 // blocks.26.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b26AttnProjBias      = 520714240 // blocks.26.attn.proj.bias: [1280]
+	b26Norm2Weight       = 520715520 // blocks.26.norm2.weight: [1280]
+	b26Norm2Bias         = 520716800 // blocks.26.norm2.bias: [1280]
+	b26MlpFc1Weight      = 520718080 // blocks.26.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b26MlpFc1Bias        = 527276800 // blocks.26.mlp.fc1.bias: [5120]
+	b26MlpFc2Weight      = 527281920 // blocks.26.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b26MlpFc2Bias        = 533836800 // blocks.26.mlp.fc2.bias: [1280]
+	b27Norm1Weight       = 533838080 // blocks.27.norm1.weight: [1280]
+	b27Norm1Bias         = 533839360 // blocks.27.norm1.bias: [1280]
+	b27AttnQkvWeight     = 533840640 // blocks.27.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b27AttnQkvBias       = 538759680 // blocks.27.attn.qkv.bias: [3840]
+	b27AttnProjWeight    = 538763520 // blocks.27.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b27AttnProjBias      = 540403200 // blocks.27.attn.proj.bias: [1280]
+	b27Norm2Weight       = 540404480 // blocks.27.norm2.weight: [1280]
+	b27Norm2Bias         = 540405760 // blocks.27.norm2.bias: [1280]
+	b27MlpFc1Weight      = 540407040 // blocks.27.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b27MlpFc1Bias        = 546965760 // blocks.27.mlp.fc1.bias: [5120]
+	b27MlpFc2Weight      = 546970880 // blocks.27.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b27MlpFc2Bias        = 553525760 // blocks.27.mlp.fc2.bias: [1280]
+	b28Norm1Weight       = 553527040 // blocks.28.norm1.weight: [1280]
+	b28Norm1Bias         = 553528320 // blocks.28.norm1.bias: [1280]
+	b28AttnQkvWeight     = 553529600 // blocks.28.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b28AttnQkvBias       = 558448640 // blocks.28.attn.qkv.bias: [3840]
+	b28AttnProjWeight    = 558452480 // blocks.28.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b28AttnProjBias      = 560092160 // blocks.28.attn.proj.bias: [1280]
+	b28Norm2Weight       = 560093440 // blocks.28.norm2.weight: [1280]
+	b28Norm2Bias         = 560094720 // blocks.28.norm2.bias: [1280]
+	b28MlpFc1Weight      = 560096000 // blocks.28.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b28MlpFc1Bias        = 566654720 // blocks.28.mlp.fc1.bias: [5120]
+	b28MlpFc2Weight      = 566659840 // blocks.28.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b28MlpFc2Bias        = 573214720 // blocks.28.mlp.fc2.bias: [1280]
+	b29Norm1Weight       = 573216000 // blocks.29.norm1.weight: [1280]
+	b29Norm1Bias         = 573217280 // blocks.29.norm1.bias: [1280]
+	b29AttnQkvWeight     = 573218560 // blocks.29.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b29AttnQkvBias       = 578137600 // blocks.29.attn.qkv.bias: [3840]
+	b29AttnProjWeight    = 578141440 // blocks.29.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b29AttnProjBias      = 579781120 // blocks.29.attn.proj.bias: [1280]
+	b29Norm2Weight       = 579782400 // blocks.29.norm2.weight: [1280]
+	b29Norm2Bias         = 579783680 // blocks.29.norm2.bias: [1280]
+	b29MlpFc1Weight      = 579784960 // blocks.29.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b29MlpFc1Bias        = 586343680 // blocks.29.mlp.fc1.bias: [5120]
+	b29MlpFc2Weight      = 586348800 // blocks.29.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b29MlpFc2Bias        = 592903680 // blocks.29.mlp.fc2.bias: [1280]
+	b30Norm1Weight       = 592904960 // blocks.30.norm1.weight: [1280]
+	b30Norm1Bias         = 592906240 // blocks.30.norm1.bias: [1280]
+	b30AttnQkvWeight     = 592907520 // blocks.30.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b30AttnQkvBias       = 597826560 // blocks.30.attn.qkv.bias: [3840]
+	b30AttnProjWeight    = 597830400 // blocks.30.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b30AttnProjBias      = 599470080 // blocks.30.attn.proj.bias: [1280]
+	b30Norm2Weight       = 599471360 // blocks.30.norm2.weight: [1280]
+	b30Norm2Bias         = 599472640 // blocks.30.norm2.bias: [1280]
+	b30MlpFc1Weight      = 599473920 // blocks.30.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b30MlpFc1Bias        = 606032640 // blocks.30.mlp.fc1.bias: [5120]
+	b30MlpFc2Weight      = 606037760 // blocks.30.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b30MlpFc2Bias        = 612592640 // blocks.30.mlp.fc2.bias: [1280]
+	b31Norm1Weight       = 612593920 // blocks.31.norm1.weight: [1280]
+	b31Norm1Bias         = 612595200 // blocks.31.norm1.bias: [1280]
+	b31AttnQkvWeight     = 612596480 // blocks.31.attn.qkv.weight: 3840×1280, packed [240 1281 16]
+	b31AttnQkvBias       = 617515520 // blocks.31.attn.qkv.bias: [3840]
+	b31AttnProjWeight    = 617519360 // blocks.31.attn.proj.weight: 1280×1280, packed [80 1281 16]
+	b31AttnProjBias      = 619159040 // blocks.31.attn.proj.bias: [1280]
+	b31Norm2Weight       = 619160320 // blocks.31.norm2.weight: [1280]
+	b31Norm2Bias         = 619161600 // blocks.31.norm2.bias: [1280]
+	b31MlpFc1Weight      = 619162880 // blocks.31.mlp.fc1.weight: 5120×1280, packed [320 1281 16]
+	b31MlpFc1Bias        = 625721600 // blocks.31.mlp.fc1.bias: [5120]
+	b31MlpFc2Weight      = 625726720 // blocks.31.mlp.fc2.weight: 1280×5120, packed [80 5121 16]
+	b31MlpFc2Bias        = 632281600 // blocks.31.mlp.fc2.bias: [1280]
+	normWeight           = 632282880 // norm.weight: [1280]
+	normBias             = 632284160 // norm.bias: [1280]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -471,2305 +471,2305 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 8954880,
 	DType: "F32",
-	End:   28615680,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
-}, {
-	Begin: 28615680,
-	DType: "F32",
 	End:   28631040,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{3840},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{240, 1281, 16},
 }, {
 	Begin: 28631040,
 	DType: "F32",
-	End:   35184640,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	End:   28646400,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{3840},
 }, {
-	Begin: 35184640,
+	Begin: 28646400,
 	DType: "F32",
-	End:   35189760,
+	End:   35205120,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{80, 1281, 16},
+}, {
+	Begin: 35205120,
+	DType: "F32",
+	End:   35210240,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 35189760,
+	Begin: 35210240,
 	DType: "F32",
-	End:   35194880,
+	End:   35215360,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 35194880,
+	Begin: 35215360,
 	DType: "F32",
-	End:   35200000,
+	End:   35220480,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 35200000,
+	Begin: 35220480,
 	DType: "F32",
-	End:   61414400,
+	End:   61455360,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 61414400,
+	Begin: 61455360,
 	DType: "F32",
-	End:   61434880,
+	End:   61475840,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 61434880,
+	Begin: 61475840,
 	DType: "F32",
-	End:   87649280,
+	End:   87695360,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 87649280,
+	Begin: 87695360,
 	DType: "F32",
-	End:   87654400,
+	End:   87700480,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 87654400,
+	Begin: 87700480,
 	DType: "F32",
-	End:   87659520,
+	End:   87705600,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 87659520,
+	Begin: 87705600,
 	DType: "F32",
-	End:   87664640,
+	End:   87710720,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 87664640,
+	Begin: 87710720,
 	DType: "F32",
-	End:   107325440,
+	End:   107386880,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 107325440,
+	Begin: 107386880,
 	DType: "F32",
-	End:   107340800,
+	End:   107402240,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 107340800,
+	Begin: 107402240,
 	DType: "F32",
-	End:   113894400,
+	End:   113960960,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 113894400,
+	Begin: 113960960,
 	DType: "F32",
-	End:   113899520,
+	End:   113966080,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 113899520,
+	Begin: 113966080,
 	DType: "F32",
-	End:   113904640,
+	End:   113971200,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 113904640,
+	Begin: 113971200,
 	DType: "F32",
-	End:   113909760,
+	End:   113976320,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 113909760,
+	Begin: 113976320,
 	DType: "F32",
-	End:   140124160,
+	End:   140211200,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 140124160,
+	Begin: 140211200,
 	DType: "F32",
-	End:   140144640,
+	End:   140231680,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 140144640,
+	Begin: 140231680,
 	DType: "F32",
-	End:   166359040,
+	End:   166451200,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 166359040,
+	Begin: 166451200,
 	DType: "F32",
-	End:   166364160,
+	End:   166456320,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 166364160,
+	Begin: 166456320,
 	DType: "F32",
-	End:   166369280,
+	End:   166461440,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 166369280,
+	Begin: 166461440,
 	DType: "F32",
-	End:   166374400,
+	End:   166466560,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 166374400,
+	Begin: 166466560,
 	DType: "F32",
-	End:   186035200,
+	End:   186142720,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 186035200,
+	Begin: 186142720,
 	DType: "F32",
-	End:   186050560,
+	End:   186158080,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 186050560,
+	Begin: 186158080,
 	DType: "F32",
-	End:   192604160,
+	End:   192716800,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 192604160,
+	Begin: 192716800,
 	DType: "F32",
-	End:   192609280,
+	End:   192721920,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 192609280,
+	Begin: 192721920,
 	DType: "F32",
-	End:   192614400,
+	End:   192727040,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 192614400,
+	Begin: 192727040,
 	DType: "F32",
-	End:   192619520,
+	End:   192732160,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 192619520,
+	Begin: 192732160,
 	DType: "F32",
-	End:   218833920,
+	End:   218967040,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 218833920,
+	Begin: 218967040,
 	DType: "F32",
-	End:   218854400,
+	End:   218987520,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 218854400,
+	Begin: 218987520,
 	DType: "F32",
-	End:   245068800,
+	End:   245207040,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 245068800,
+	Begin: 245207040,
 	DType: "F32",
-	End:   245073920,
+	End:   245212160,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 245073920,
+	Begin: 245212160,
 	DType: "F32",
-	End:   245079040,
+	End:   245217280,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 245079040,
+	Begin: 245217280,
 	DType: "F32",
-	End:   245084160,
+	End:   245222400,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 245084160,
+	Begin: 245222400,
 	DType: "F32",
-	End:   264744960,
+	End:   264898560,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 264744960,
+	Begin: 264898560,
 	DType: "F32",
-	End:   264760320,
+	End:   264913920,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 264760320,
+	Begin: 264913920,
 	DType: "F32",
-	End:   271313920,
+	End:   271472640,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 271313920,
+	Begin: 271472640,
 	DType: "F32",
-	End:   271319040,
+	End:   271477760,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 271319040,
+	Begin: 271477760,
 	DType: "F32",
-	End:   271324160,
+	End:   271482880,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 271324160,
+	Begin: 271482880,
 	DType: "F32",
-	End:   271329280,
+	End:   271488000,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 271329280,
+	Begin: 271488000,
 	DType: "F32",
-	End:   297543680,
+	End:   297722880,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 297543680,
+	Begin: 297722880,
 	DType: "F32",
-	End:   297564160,
+	End:   297743360,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 297564160,
+	Begin: 297743360,
 	DType: "F32",
-	End:   323778560,
+	End:   323962880,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 323778560,
+	Begin: 323962880,
 	DType: "F32",
-	End:   323783680,
+	End:   323968000,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 323783680,
+	Begin: 323968000,
 	DType: "F32",
-	End:   323788800,
+	End:   323973120,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 323788800,
+	Begin: 323973120,
 	DType: "F32",
-	End:   323793920,
+	End:   323978240,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 323793920,
+	Begin: 323978240,
 	DType: "F32",
-	End:   343454720,
+	End:   343654400,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 343454720,
+	Begin: 343654400,
 	DType: "F32",
-	End:   343470080,
+	End:   343669760,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 343470080,
+	Begin: 343669760,
 	DType: "F32",
-	End:   350023680,
+	End:   350228480,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 350023680,
+	Begin: 350228480,
 	DType: "F32",
-	End:   350028800,
+	End:   350233600,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 350028800,
+	Begin: 350233600,
 	DType: "F32",
-	End:   350033920,
+	End:   350238720,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 350033920,
+	Begin: 350238720,
 	DType: "F32",
-	End:   350039040,
+	End:   350243840,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 350039040,
+	Begin: 350243840,
 	DType: "F32",
-	End:   376253440,
+	End:   376478720,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 376253440,
+	Begin: 376478720,
 	DType: "F32",
-	End:   376273920,
+	End:   376499200,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 376273920,
+	Begin: 376499200,
 	DType: "F32",
-	End:   402488320,
+	End:   402718720,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 402488320,
+	Begin: 402718720,
 	DType: "F32",
-	End:   402493440,
+	End:   402723840,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 402493440,
+	Begin: 402723840,
 	DType: "F32",
-	End:   402498560,
+	End:   402728960,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 402498560,
+	Begin: 402728960,
 	DType: "F32",
-	End:   402503680,
+	End:   402734080,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 402503680,
+	Begin: 402734080,
 	DType: "F32",
-	End:   422164480,
+	End:   422410240,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 422164480,
+	Begin: 422410240,
 	DType: "F32",
-	End:   422179840,
+	End:   422425600,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 422179840,
+	Begin: 422425600,
 	DType: "F32",
-	End:   428733440,
+	End:   428984320,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 428733440,
+	Begin: 428984320,
 	DType: "F32",
-	End:   428738560,
+	End:   428989440,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 428738560,
+	Begin: 428989440,
 	DType: "F32",
-	End:   428743680,
+	End:   428994560,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 428743680,
+	Begin: 428994560,
 	DType: "F32",
-	End:   428748800,
+	End:   428999680,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 428748800,
+	Begin: 428999680,
 	DType: "F32",
-	End:   454963200,
+	End:   455234560,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 454963200,
+	Begin: 455234560,
 	DType: "F32",
-	End:   454983680,
+	End:   455255040,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 454983680,
+	Begin: 455255040,
 	DType: "F32",
-	End:   481198080,
+	End:   481474560,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 481198080,
+	Begin: 481474560,
 	DType: "F32",
-	End:   481203200,
+	End:   481479680,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 481203200,
+	Begin: 481479680,
 	DType: "F32",
-	End:   481208320,
+	End:   481484800,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 481208320,
+	Begin: 481484800,
 	DType: "F32",
-	End:   481213440,
+	End:   481489920,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 481213440,
+	Begin: 481489920,
 	DType: "F32",
-	End:   500874240,
+	End:   501166080,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 500874240,
+	Begin: 501166080,
 	DType: "F32",
-	End:   500889600,
+	End:   501181440,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 500889600,
+	Begin: 501181440,
 	DType: "F32",
-	End:   507443200,
+	End:   507740160,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 507443200,
+	Begin: 507740160,
 	DType: "F32",
-	End:   507448320,
+	End:   507745280,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 507448320,
+	Begin: 507745280,
 	DType: "F32",
-	End:   507453440,
+	End:   507750400,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 507453440,
+	Begin: 507750400,
 	DType: "F32",
-	End:   507458560,
+	End:   507755520,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 507458560,
+	Begin: 507755520,
 	DType: "F32",
-	End:   533672960,
+	End:   533990400,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 533672960,
+	Begin: 533990400,
 	DType: "F32",
-	End:   533693440,
+	End:   534010880,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 533693440,
+	Begin: 534010880,
 	DType: "F32",
-	End:   559907840,
+	End:   560230400,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 559907840,
+	Begin: 560230400,
 	DType: "F32",
-	End:   559912960,
+	End:   560235520,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 559912960,
+	Begin: 560235520,
 	DType: "F32",
-	End:   559918080,
+	End:   560240640,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 559918080,
+	Begin: 560240640,
 	DType: "F32",
-	End:   559923200,
+	End:   560245760,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 559923200,
+	Begin: 560245760,
 	DType: "F32",
-	End:   579584000,
+	End:   579921920,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 579584000,
+	Begin: 579921920,
 	DType: "F32",
-	End:   579599360,
+	End:   579937280,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 579599360,
+	Begin: 579937280,
 	DType: "F32",
-	End:   586152960,
+	End:   586496000,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 586152960,
+	Begin: 586496000,
 	DType: "F32",
-	End:   586158080,
+	End:   586501120,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 586158080,
+	Begin: 586501120,
 	DType: "F32",
-	End:   586163200,
+	End:   586506240,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 586163200,
+	Begin: 586506240,
 	DType: "F32",
-	End:   586168320,
+	End:   586511360,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 586168320,
+	Begin: 586511360,
 	DType: "F32",
-	End:   612382720,
+	End:   612746240,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 612382720,
+	Begin: 612746240,
 	DType: "F32",
-	End:   612403200,
+	End:   612766720,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 612403200,
+	Begin: 612766720,
 	DType: "F32",
-	End:   638617600,
+	End:   638986240,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 638617600,
+	Begin: 638986240,
 	DType: "F32",
-	End:   638622720,
+	End:   638991360,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 638622720,
+	Begin: 638991360,
 	DType: "F32",
-	End:   638627840,
+	End:   638996480,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 638627840,
+	Begin: 638996480,
 	DType: "F32",
-	End:   638632960,
+	End:   639001600,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 638632960,
+	Begin: 639001600,
 	DType: "F32",
-	End:   658293760,
+	End:   658677760,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 658293760,
+	Begin: 658677760,
 	DType: "F32",
-	End:   658309120,
+	End:   658693120,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 658309120,
+	Begin: 658693120,
 	DType: "F32",
-	End:   664862720,
+	End:   665251840,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 664862720,
+	Begin: 665251840,
 	DType: "F32",
-	End:   664867840,
+	End:   665256960,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 664867840,
+	Begin: 665256960,
 	DType: "F32",
-	End:   664872960,
+	End:   665262080,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 664872960,
+	Begin: 665262080,
 	DType: "F32",
-	End:   664878080,
+	End:   665267200,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 664878080,
+	Begin: 665267200,
 	DType: "F32",
-	End:   691092480,
+	End:   691502080,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 691092480,
+	Begin: 691502080,
 	DType: "F32",
-	End:   691112960,
+	End:   691522560,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 691112960,
+	Begin: 691522560,
 	DType: "F32",
-	End:   717327360,
+	End:   717742080,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 717327360,
+	Begin: 717742080,
 	DType: "F32",
-	End:   717332480,
+	End:   717747200,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 717332480,
+	Begin: 717747200,
 	DType: "F32",
-	End:   717337600,
+	End:   717752320,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 717337600,
+	Begin: 717752320,
 	DType: "F32",
-	End:   717342720,
+	End:   717757440,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 717342720,
+	Begin: 717757440,
 	DType: "F32",
-	End:   737003520,
+	End:   737433600,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 737003520,
+	Begin: 737433600,
 	DType: "F32",
-	End:   737018880,
+	End:   737448960,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 737018880,
+	Begin: 737448960,
 	DType: "F32",
-	End:   743572480,
+	End:   744007680,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 743572480,
+	Begin: 744007680,
 	DType: "F32",
-	End:   743577600,
+	End:   744012800,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 743577600,
+	Begin: 744012800,
 	DType: "F32",
-	End:   743582720,
+	End:   744017920,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 743582720,
+	Begin: 744017920,
 	DType: "F32",
-	End:   743587840,
+	End:   744023040,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 743587840,
+	Begin: 744023040,
 	DType: "F32",
-	End:   769802240,
+	End:   770257920,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 769802240,
+	Begin: 770257920,
 	DType: "F32",
-	End:   769822720,
+	End:   770278400,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 769822720,
+	Begin: 770278400,
 	DType: "F32",
-	End:   796037120,
+	End:   796497920,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 796037120,
+	Begin: 796497920,
 	DType: "F32",
-	End:   796042240,
+	End:   796503040,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 796042240,
+	Begin: 796503040,
 	DType: "F32",
-	End:   796047360,
+	End:   796508160,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 796047360,
+	Begin: 796508160,
 	DType: "F32",
-	End:   796052480,
+	End:   796513280,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 796052480,
+	Begin: 796513280,
 	DType: "F32",
-	End:   815713280,
+	End:   816189440,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 815713280,
+	Begin: 816189440,
 	DType: "F32",
-	End:   815728640,
+	End:   816204800,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 815728640,
+	Begin: 816204800,
 	DType: "F32",
-	End:   822282240,
+	End:   822763520,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 822282240,
+	Begin: 822763520,
 	DType: "F32",
-	End:   822287360,
+	End:   822768640,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 822287360,
+	Begin: 822768640,
 	DType: "F32",
-	End:   822292480,
+	End:   822773760,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 822292480,
+	Begin: 822773760,
 	DType: "F32",
-	End:   822297600,
+	End:   822778880,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 822297600,
+	Begin: 822778880,
 	DType: "F32",
-	End:   848512000,
+	End:   849013760,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 848512000,
+	Begin: 849013760,
 	DType: "F32",
-	End:   848532480,
+	End:   849034240,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 848532480,
+	Begin: 849034240,
 	DType: "F32",
-	End:   874746880,
+	End:   875253760,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 874746880,
+	Begin: 875253760,
 	DType: "F32",
-	End:   874752000,
+	End:   875258880,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 874752000,
+	Begin: 875258880,
 	DType: "F32",
-	End:   874757120,
+	End:   875264000,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 874757120,
+	Begin: 875264000,
 	DType: "F32",
-	End:   874762240,
+	End:   875269120,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 874762240,
+	Begin: 875269120,
 	DType: "F32",
-	End:   894423040,
+	End:   894945280,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 894423040,
+	Begin: 894945280,
 	DType: "F32",
-	End:   894438400,
+	End:   894960640,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 894438400,
+	Begin: 894960640,
 	DType: "F32",
-	End:   900992000,
+	End:   901519360,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 900992000,
+	Begin: 901519360,
 	DType: "F32",
-	End:   900997120,
+	End:   901524480,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 900997120,
+	Begin: 901524480,
 	DType: "F32",
-	End:   901002240,
+	End:   901529600,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 901002240,
+	Begin: 901529600,
 	DType: "F32",
-	End:   901007360,
+	End:   901534720,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 901007360,
+	Begin: 901534720,
 	DType: "F32",
-	End:   927221760,
+	End:   927769600,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 927221760,
+	Begin: 927769600,
 	DType: "F32",
-	End:   927242240,
+	End:   927790080,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 927242240,
+	Begin: 927790080,
 	DType: "F32",
-	End:   953456640,
+	End:   954009600,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 953456640,
+	Begin: 954009600,
 	DType: "F32",
-	End:   953461760,
+	End:   954014720,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 953461760,
+	Begin: 954014720,
 	DType: "F32",
-	End:   953466880,
+	End:   954019840,
 	Name:  "blocks.12.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 953466880,
+	Begin: 954019840,
 	DType: "F32",
-	End:   953472000,
+	End:   954024960,
 	Name:  "blocks.12.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 953472000,
+	Begin: 954024960,
 	DType: "F32",
-	End:   973132800,
+	End:   973701120,
 	Name:  "blocks.12.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 973132800,
+	Begin: 973701120,
 	DType: "F32",
-	End:   973148160,
+	End:   973716480,
 	Name:  "blocks.12.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 973148160,
+	Begin: 973716480,
 	DType: "F32",
-	End:   979701760,
+	End:   980275200,
 	Name:  "blocks.12.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 979701760,
+	Begin: 980275200,
 	DType: "F32",
-	End:   979706880,
+	End:   980280320,
 	Name:  "blocks.12.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 979706880,
+	Begin: 980280320,
 	DType: "F32",
-	End:   979712000,
+	End:   980285440,
 	Name:  "blocks.12.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 979712000,
+	Begin: 980285440,
 	DType: "F32",
-	End:   979717120,
+	End:   980290560,
 	Name:  "blocks.12.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 979717120,
+	Begin: 980290560,
 	DType: "F32",
-	End:   1005931520,
+	End:   1006525440,
 	Name:  "blocks.12.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1005931520,
+	Begin: 1006525440,
 	DType: "F32",
-	End:   1005952000,
+	End:   1006545920,
 	Name:  "blocks.12.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1005952000,
+	Begin: 1006545920,
 	DType: "F32",
-	End:   1032166400,
+	End:   1032765440,
 	Name:  "blocks.12.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1032166400,
+	Begin: 1032765440,
 	DType: "F32",
-	End:   1032171520,
+	End:   1032770560,
 	Name:  "blocks.12.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1032171520,
+	Begin: 1032770560,
 	DType: "F32",
-	End:   1032176640,
+	End:   1032775680,
 	Name:  "blocks.13.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1032176640,
+	Begin: 1032775680,
 	DType: "F32",
-	End:   1032181760,
+	End:   1032780800,
 	Name:  "blocks.13.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1032181760,
+	Begin: 1032780800,
 	DType: "F32",
-	End:   1051842560,
+	End:   1052456960,
 	Name:  "blocks.13.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1051842560,
+	Begin: 1052456960,
 	DType: "F32",
-	End:   1051857920,
+	End:   1052472320,
 	Name:  "blocks.13.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1051857920,
+	Begin: 1052472320,
 	DType: "F32",
-	End:   1058411520,
+	End:   1059031040,
 	Name:  "blocks.13.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1058411520,
+	Begin: 1059031040,
 	DType: "F32",
-	End:   1058416640,
+	End:   1059036160,
 	Name:  "blocks.13.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1058416640,
+	Begin: 1059036160,
 	DType: "F32",
-	End:   1058421760,
+	End:   1059041280,
 	Name:  "blocks.13.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1058421760,
+	Begin: 1059041280,
 	DType: "F32",
-	End:   1058426880,
+	End:   1059046400,
 	Name:  "blocks.13.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1058426880,
+	Begin: 1059046400,
 	DType: "F32",
-	End:   1084641280,
+	End:   1085281280,
 	Name:  "blocks.13.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1084641280,
+	Begin: 1085281280,
 	DType: "F32",
-	End:   1084661760,
+	End:   1085301760,
 	Name:  "blocks.13.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1084661760,
+	Begin: 1085301760,
 	DType: "F32",
-	End:   1110876160,
+	End:   1111521280,
 	Name:  "blocks.13.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1110876160,
+	Begin: 1111521280,
 	DType: "F32",
-	End:   1110881280,
+	End:   1111526400,
 	Name:  "blocks.13.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1110881280,
+	Begin: 1111526400,
 	DType: "F32",
-	End:   1110886400,
+	End:   1111531520,
 	Name:  "blocks.14.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1110886400,
+	Begin: 1111531520,
 	DType: "F32",
-	End:   1110891520,
+	End:   1111536640,
 	Name:  "blocks.14.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1110891520,
+	Begin: 1111536640,
 	DType: "F32",
-	End:   1130552320,
+	End:   1131212800,
 	Name:  "blocks.14.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1130552320,
+	Begin: 1131212800,
 	DType: "F32",
-	End:   1130567680,
+	End:   1131228160,
 	Name:  "blocks.14.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1130567680,
+	Begin: 1131228160,
 	DType: "F32",
-	End:   1137121280,
+	End:   1137786880,
 	Name:  "blocks.14.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1137121280,
+	Begin: 1137786880,
 	DType: "F32",
-	End:   1137126400,
+	End:   1137792000,
 	Name:  "blocks.14.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1137126400,
+	Begin: 1137792000,
 	DType: "F32",
-	End:   1137131520,
+	End:   1137797120,
 	Name:  "blocks.14.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1137131520,
+	Begin: 1137797120,
 	DType: "F32",
-	End:   1137136640,
+	End:   1137802240,
 	Name:  "blocks.14.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1137136640,
+	Begin: 1137802240,
 	DType: "F32",
-	End:   1163351040,
+	End:   1164037120,
 	Name:  "blocks.14.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1163351040,
+	Begin: 1164037120,
 	DType: "F32",
-	End:   1163371520,
+	End:   1164057600,
 	Name:  "blocks.14.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1163371520,
+	Begin: 1164057600,
 	DType: "F32",
-	End:   1189585920,
+	End:   1190277120,
 	Name:  "blocks.14.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1189585920,
+	Begin: 1190277120,
 	DType: "F32",
-	End:   1189591040,
+	End:   1190282240,
 	Name:  "blocks.14.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1189591040,
+	Begin: 1190282240,
 	DType: "F32",
-	End:   1189596160,
+	End:   1190287360,
 	Name:  "blocks.15.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1189596160,
+	Begin: 1190287360,
 	DType: "F32",
-	End:   1189601280,
+	End:   1190292480,
 	Name:  "blocks.15.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1189601280,
+	Begin: 1190292480,
 	DType: "F32",
-	End:   1209262080,
+	End:   1209968640,
 	Name:  "blocks.15.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1209262080,
+	Begin: 1209968640,
 	DType: "F32",
-	End:   1209277440,
+	End:   1209984000,
 	Name:  "blocks.15.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1209277440,
+	Begin: 1209984000,
 	DType: "F32",
-	End:   1215831040,
+	End:   1216542720,
 	Name:  "blocks.15.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1215831040,
+	Begin: 1216542720,
 	DType: "F32",
-	End:   1215836160,
+	End:   1216547840,
 	Name:  "blocks.15.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1215836160,
+	Begin: 1216547840,
 	DType: "F32",
-	End:   1215841280,
+	End:   1216552960,
 	Name:  "blocks.15.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1215841280,
+	Begin: 1216552960,
 	DType: "F32",
-	End:   1215846400,
+	End:   1216558080,
 	Name:  "blocks.15.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1215846400,
+	Begin: 1216558080,
 	DType: "F32",
-	End:   1242060800,
+	End:   1242792960,
 	Name:  "blocks.15.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1242060800,
+	Begin: 1242792960,
 	DType: "F32",
-	End:   1242081280,
+	End:   1242813440,
 	Name:  "blocks.15.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1242081280,
+	Begin: 1242813440,
 	DType: "F32",
-	End:   1268295680,
+	End:   1269032960,
 	Name:  "blocks.15.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1268295680,
+	Begin: 1269032960,
 	DType: "F32",
-	End:   1268300800,
+	End:   1269038080,
 	Name:  "blocks.15.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1268300800,
+	Begin: 1269038080,
 	DType: "F32",
-	End:   1268305920,
+	End:   1269043200,
 	Name:  "blocks.16.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1268305920,
+	Begin: 1269043200,
 	DType: "F32",
-	End:   1268311040,
+	End:   1269048320,
 	Name:  "blocks.16.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1268311040,
+	Begin: 1269048320,
 	DType: "F32",
-	End:   1287971840,
+	End:   1288724480,
 	Name:  "blocks.16.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1287971840,
+	Begin: 1288724480,
 	DType: "F32",
-	End:   1287987200,
+	End:   1288739840,
 	Name:  "blocks.16.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1287987200,
+	Begin: 1288739840,
 	DType: "F32",
-	End:   1294540800,
+	End:   1295298560,
 	Name:  "blocks.16.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1294540800,
+	Begin: 1295298560,
 	DType: "F32",
-	End:   1294545920,
+	End:   1295303680,
 	Name:  "blocks.16.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1294545920,
+	Begin: 1295303680,
 	DType: "F32",
-	End:   1294551040,
+	End:   1295308800,
 	Name:  "blocks.16.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1294551040,
+	Begin: 1295308800,
 	DType: "F32",
-	End:   1294556160,
+	End:   1295313920,
 	Name:  "blocks.16.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1294556160,
+	Begin: 1295313920,
 	DType: "F32",
-	End:   1320770560,
+	End:   1321548800,
 	Name:  "blocks.16.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1320770560,
+	Begin: 1321548800,
 	DType: "F32",
-	End:   1320791040,
+	End:   1321569280,
 	Name:  "blocks.16.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1320791040,
+	Begin: 1321569280,
 	DType: "F32",
-	End:   1347005440,
+	End:   1347788800,
 	Name:  "blocks.16.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1347005440,
+	Begin: 1347788800,
 	DType: "F32",
-	End:   1347010560,
+	End:   1347793920,
 	Name:  "blocks.16.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1347010560,
+	Begin: 1347793920,
 	DType: "F32",
-	End:   1347015680,
+	End:   1347799040,
 	Name:  "blocks.17.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1347015680,
+	Begin: 1347799040,
 	DType: "F32",
-	End:   1347020800,
+	End:   1347804160,
 	Name:  "blocks.17.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1347020800,
+	Begin: 1347804160,
 	DType: "F32",
-	End:   1366681600,
+	End:   1367480320,
 	Name:  "blocks.17.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1366681600,
+	Begin: 1367480320,
 	DType: "F32",
-	End:   1366696960,
+	End:   1367495680,
 	Name:  "blocks.17.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1366696960,
+	Begin: 1367495680,
 	DType: "F32",
-	End:   1373250560,
+	End:   1374054400,
 	Name:  "blocks.17.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1373250560,
+	Begin: 1374054400,
 	DType: "F32",
-	End:   1373255680,
+	End:   1374059520,
 	Name:  "blocks.17.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1373255680,
+	Begin: 1374059520,
 	DType: "F32",
-	End:   1373260800,
+	End:   1374064640,
 	Name:  "blocks.17.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1373260800,
+	Begin: 1374064640,
 	DType: "F32",
-	End:   1373265920,
+	End:   1374069760,
 	Name:  "blocks.17.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1373265920,
+	Begin: 1374069760,
 	DType: "F32",
-	End:   1399480320,
+	End:   1400304640,
 	Name:  "blocks.17.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1399480320,
+	Begin: 1400304640,
 	DType: "F32",
-	End:   1399500800,
+	End:   1400325120,
 	Name:  "blocks.17.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1399500800,
+	Begin: 1400325120,
 	DType: "F32",
-	End:   1425715200,
+	End:   1426544640,
 	Name:  "blocks.17.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1425715200,
+	Begin: 1426544640,
 	DType: "F32",
-	End:   1425720320,
+	End:   1426549760,
 	Name:  "blocks.17.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1425720320,
+	Begin: 1426549760,
 	DType: "F32",
-	End:   1425725440,
+	End:   1426554880,
 	Name:  "blocks.18.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1425725440,
+	Begin: 1426554880,
 	DType: "F32",
-	End:   1425730560,
+	End:   1426560000,
 	Name:  "blocks.18.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1425730560,
+	Begin: 1426560000,
 	DType: "F32",
-	End:   1445391360,
+	End:   1446236160,
 	Name:  "blocks.18.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1445391360,
+	Begin: 1446236160,
 	DType: "F32",
-	End:   1445406720,
+	End:   1446251520,
 	Name:  "blocks.18.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1445406720,
+	Begin: 1446251520,
 	DType: "F32",
-	End:   1451960320,
+	End:   1452810240,
 	Name:  "blocks.18.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1451960320,
+	Begin: 1452810240,
 	DType: "F32",
-	End:   1451965440,
+	End:   1452815360,
 	Name:  "blocks.18.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1451965440,
+	Begin: 1452815360,
 	DType: "F32",
-	End:   1451970560,
+	End:   1452820480,
 	Name:  "blocks.18.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1451970560,
+	Begin: 1452820480,
 	DType: "F32",
-	End:   1451975680,
+	End:   1452825600,
 	Name:  "blocks.18.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1451975680,
+	Begin: 1452825600,
 	DType: "F32",
-	End:   1478190080,
+	End:   1479060480,
 	Name:  "blocks.18.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1478190080,
+	Begin: 1479060480,
 	DType: "F32",
-	End:   1478210560,
+	End:   1479080960,
 	Name:  "blocks.18.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1478210560,
+	Begin: 1479080960,
 	DType: "F32",
-	End:   1504424960,
+	End:   1505300480,
 	Name:  "blocks.18.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1504424960,
+	Begin: 1505300480,
 	DType: "F32",
-	End:   1504430080,
+	End:   1505305600,
 	Name:  "blocks.18.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1504430080,
+	Begin: 1505305600,
 	DType: "F32",
-	End:   1504435200,
+	End:   1505310720,
 	Name:  "blocks.19.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1504435200,
+	Begin: 1505310720,
 	DType: "F32",
-	End:   1504440320,
+	End:   1505315840,
 	Name:  "blocks.19.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1504440320,
+	Begin: 1505315840,
 	DType: "F32",
-	End:   1524101120,
+	End:   1524992000,
 	Name:  "blocks.19.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1524101120,
+	Begin: 1524992000,
 	DType: "F32",
-	End:   1524116480,
+	End:   1525007360,
 	Name:  "blocks.19.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1524116480,
+	Begin: 1525007360,
 	DType: "F32",
-	End:   1530670080,
+	End:   1531566080,
 	Name:  "blocks.19.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1530670080,
+	Begin: 1531566080,
 	DType: "F32",
-	End:   1530675200,
+	End:   1531571200,
 	Name:  "blocks.19.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1530675200,
+	Begin: 1531571200,
 	DType: "F32",
-	End:   1530680320,
+	End:   1531576320,
 	Name:  "blocks.19.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1530680320,
+	Begin: 1531576320,
 	DType: "F32",
-	End:   1530685440,
+	End:   1531581440,
 	Name:  "blocks.19.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1530685440,
+	Begin: 1531581440,
 	DType: "F32",
-	End:   1556899840,
+	End:   1557816320,
 	Name:  "blocks.19.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1556899840,
+	Begin: 1557816320,
 	DType: "F32",
-	End:   1556920320,
+	End:   1557836800,
 	Name:  "blocks.19.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1556920320,
+	Begin: 1557836800,
 	DType: "F32",
-	End:   1583134720,
+	End:   1584056320,
 	Name:  "blocks.19.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1583134720,
+	Begin: 1584056320,
 	DType: "F32",
-	End:   1583139840,
+	End:   1584061440,
 	Name:  "blocks.19.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1583139840,
+	Begin: 1584061440,
 	DType: "F32",
-	End:   1583144960,
+	End:   1584066560,
 	Name:  "blocks.20.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1583144960,
+	Begin: 1584066560,
 	DType: "F32",
-	End:   1583150080,
+	End:   1584071680,
 	Name:  "blocks.20.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1583150080,
+	Begin: 1584071680,
 	DType: "F32",
-	End:   1602810880,
+	End:   1603747840,
 	Name:  "blocks.20.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1602810880,
+	Begin: 1603747840,
 	DType: "F32",
-	End:   1602826240,
+	End:   1603763200,
 	Name:  "blocks.20.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1602826240,
+	Begin: 1603763200,
 	DType: "F32",
-	End:   1609379840,
+	End:   1610321920,
 	Name:  "blocks.20.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1609379840,
+	Begin: 1610321920,
 	DType: "F32",
-	End:   1609384960,
+	End:   1610327040,
 	Name:  "blocks.20.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1609384960,
+	Begin: 1610327040,
 	DType: "F32",
-	End:   1609390080,
+	End:   1610332160,
 	Name:  "blocks.20.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1609390080,
+	Begin: 1610332160,
 	DType: "F32",
-	End:   1609395200,
+	End:   1610337280,
 	Name:  "blocks.20.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1609395200,
+	Begin: 1610337280,
 	DType: "F32",
-	End:   1635609600,
+	End:   1636572160,
 	Name:  "blocks.20.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1635609600,
+	Begin: 1636572160,
 	DType: "F32",
-	End:   1635630080,
+	End:   1636592640,
 	Name:  "blocks.20.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1635630080,
+	Begin: 1636592640,
 	DType: "F32",
-	End:   1661844480,
+	End:   1662812160,
 	Name:  "blocks.20.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1661844480,
+	Begin: 1662812160,
 	DType: "F32",
-	End:   1661849600,
+	End:   1662817280,
 	Name:  "blocks.20.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1661849600,
+	Begin: 1662817280,
 	DType: "F32",
-	End:   1661854720,
+	End:   1662822400,
 	Name:  "blocks.21.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1661854720,
+	Begin: 1662822400,
 	DType: "F32",
-	End:   1661859840,
+	End:   1662827520,
 	Name:  "blocks.21.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1661859840,
+	Begin: 1662827520,
 	DType: "F32",
-	End:   1681520640,
+	End:   1682503680,
 	Name:  "blocks.21.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1681520640,
+	Begin: 1682503680,
 	DType: "F32",
-	End:   1681536000,
+	End:   1682519040,
 	Name:  "blocks.21.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1681536000,
+	Begin: 1682519040,
 	DType: "F32",
-	End:   1688089600,
+	End:   1689077760,
 	Name:  "blocks.21.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1688089600,
+	Begin: 1689077760,
 	DType: "F32",
-	End:   1688094720,
+	End:   1689082880,
 	Name:  "blocks.21.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1688094720,
+	Begin: 1689082880,
 	DType: "F32",
-	End:   1688099840,
+	End:   1689088000,
 	Name:  "blocks.21.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1688099840,
+	Begin: 1689088000,
 	DType: "F32",
-	End:   1688104960,
+	End:   1689093120,
 	Name:  "blocks.21.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1688104960,
+	Begin: 1689093120,
 	DType: "F32",
-	End:   1714319360,
+	End:   1715328000,
 	Name:  "blocks.21.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1714319360,
+	Begin: 1715328000,
 	DType: "F32",
-	End:   1714339840,
+	End:   1715348480,
 	Name:  "blocks.21.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1714339840,
+	Begin: 1715348480,
 	DType: "F32",
-	End:   1740554240,
+	End:   1741568000,
 	Name:  "blocks.21.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1740554240,
+	Begin: 1741568000,
 	DType: "F32",
-	End:   1740559360,
+	End:   1741573120,
 	Name:  "blocks.21.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1740559360,
+	Begin: 1741573120,
 	DType: "F32",
-	End:   1740564480,
+	End:   1741578240,
 	Name:  "blocks.22.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1740564480,
+	Begin: 1741578240,
 	DType: "F32",
-	End:   1740569600,
+	End:   1741583360,
 	Name:  "blocks.22.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1740569600,
+	Begin: 1741583360,
 	DType: "F32",
-	End:   1760230400,
+	End:   1761259520,
 	Name:  "blocks.22.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1760230400,
+	Begin: 1761259520,
 	DType: "F32",
-	End:   1760245760,
+	End:   1761274880,
 	Name:  "blocks.22.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1760245760,
+	Begin: 1761274880,
 	DType: "F32",
-	End:   1766799360,
+	End:   1767833600,
 	Name:  "blocks.22.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1766799360,
+	Begin: 1767833600,
 	DType: "F32",
-	End:   1766804480,
+	End:   1767838720,
 	Name:  "blocks.22.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1766804480,
+	Begin: 1767838720,
 	DType: "F32",
-	End:   1766809600,
+	End:   1767843840,
 	Name:  "blocks.22.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1766809600,
+	Begin: 1767843840,
 	DType: "F32",
-	End:   1766814720,
+	End:   1767848960,
 	Name:  "blocks.22.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1766814720,
+	Begin: 1767848960,
 	DType: "F32",
-	End:   1793029120,
+	End:   1794083840,
 	Name:  "blocks.22.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1793029120,
+	Begin: 1794083840,
 	DType: "F32",
-	End:   1793049600,
+	End:   1794104320,
 	Name:  "blocks.22.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1793049600,
+	Begin: 1794104320,
 	DType: "F32",
-	End:   1819264000,
+	End:   1820323840,
 	Name:  "blocks.22.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1819264000,
+	Begin: 1820323840,
 	DType: "F32",
-	End:   1819269120,
+	End:   1820328960,
 	Name:  "blocks.22.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1819269120,
+	Begin: 1820328960,
 	DType: "F32",
-	End:   1819274240,
+	End:   1820334080,
 	Name:  "blocks.23.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1819274240,
+	Begin: 1820334080,
 	DType: "F32",
-	End:   1819279360,
+	End:   1820339200,
 	Name:  "blocks.23.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1819279360,
+	Begin: 1820339200,
 	DType: "F32",
-	End:   1838940160,
+	End:   1840015360,
 	Name:  "blocks.23.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1838940160,
+	Begin: 1840015360,
 	DType: "F32",
-	End:   1838955520,
+	End:   1840030720,
 	Name:  "blocks.23.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1838955520,
+	Begin: 1840030720,
 	DType: "F32",
-	End:   1845509120,
+	End:   1846589440,
 	Name:  "blocks.23.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1845509120,
+	Begin: 1846589440,
 	DType: "F32",
-	End:   1845514240,
+	End:   1846594560,
 	Name:  "blocks.23.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1845514240,
+	Begin: 1846594560,
 	DType: "F32",
-	End:   1845519360,
+	End:   1846599680,
 	Name:  "blocks.23.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1845519360,
+	Begin: 1846599680,
 	DType: "F32",
-	End:   1845524480,
+	End:   1846604800,
 	Name:  "blocks.23.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1845524480,
+	Begin: 1846604800,
 	DType: "F32",
-	End:   1871738880,
+	End:   1872839680,
 	Name:  "blocks.23.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1871738880,
+	Begin: 1872839680,
 	DType: "F32",
-	End:   1871759360,
+	End:   1872860160,
 	Name:  "blocks.23.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1871759360,
+	Begin: 1872860160,
 	DType: "F32",
-	End:   1897973760,
+	End:   1899079680,
 	Name:  "blocks.23.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1897973760,
+	Begin: 1899079680,
 	DType: "F32",
-	End:   1897978880,
+	End:   1899084800,
 	Name:  "blocks.23.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1897978880,
+	Begin: 1899084800,
 	DType: "F32",
-	End:   1897984000,
+	End:   1899089920,
 	Name:  "blocks.24.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1897984000,
+	Begin: 1899089920,
 	DType: "F32",
-	End:   1897989120,
+	End:   1899095040,
 	Name:  "blocks.24.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1897989120,
+	Begin: 1899095040,
 	DType: "F32",
-	End:   1917649920,
+	End:   1918771200,
 	Name:  "blocks.24.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1917649920,
+	Begin: 1918771200,
 	DType: "F32",
-	End:   1917665280,
+	End:   1918786560,
 	Name:  "blocks.24.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1917665280,
+	Begin: 1918786560,
 	DType: "F32",
-	End:   1924218880,
+	End:   1925345280,
 	Name:  "blocks.24.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 1924218880,
+	Begin: 1925345280,
 	DType: "F32",
-	End:   1924224000,
+	End:   1925350400,
 	Name:  "blocks.24.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1924224000,
+	Begin: 1925350400,
 	DType: "F32",
-	End:   1924229120,
+	End:   1925355520,
 	Name:  "blocks.24.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1924229120,
+	Begin: 1925355520,
 	DType: "F32",
-	End:   1924234240,
+	End:   1925360640,
 	Name:  "blocks.24.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1924234240,
+	Begin: 1925360640,
 	DType: "F32",
-	End:   1950448640,
+	End:   1951595520,
 	Name:  "blocks.24.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 1950448640,
+	Begin: 1951595520,
 	DType: "F32",
-	End:   1950469120,
+	End:   1951616000,
 	Name:  "blocks.24.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 1950469120,
+	Begin: 1951616000,
 	DType: "F32",
-	End:   1976683520,
+	End:   1977835520,
 	Name:  "blocks.24.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 1976683520,
+	Begin: 1977835520,
 	DType: "F32",
-	End:   1976688640,
+	End:   1977840640,
 	Name:  "blocks.24.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1976688640,
+	Begin: 1977840640,
 	DType: "F32",
-	End:   1976693760,
+	End:   1977845760,
 	Name:  "blocks.25.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 1976693760,
+	Begin: 1977845760,
 	DType: "F32",
-	End:   1976698880,
+	End:   1977850880,
 	Name:  "blocks.25.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 1976698880,
+	Begin: 1977850880,
 	DType: "F32",
-	End:   1996359680,
+	End:   1997527040,
 	Name:  "blocks.25.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 1996359680,
+	Begin: 1997527040,
 	DType: "F32",
-	End:   1996375040,
+	End:   1997542400,
 	Name:  "blocks.25.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 1996375040,
+	Begin: 1997542400,
 	DType: "F32",
-	End:   2002928640,
+	End:   2004101120,
 	Name:  "blocks.25.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2002928640,
+	Begin: 2004101120,
 	DType: "F32",
-	End:   2002933760,
+	End:   2004106240,
 	Name:  "blocks.25.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2002933760,
+	Begin: 2004106240,
 	DType: "F32",
-	End:   2002938880,
+	End:   2004111360,
 	Name:  "blocks.25.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2002938880,
+	Begin: 2004111360,
 	DType: "F32",
-	End:   2002944000,
+	End:   2004116480,
 	Name:  "blocks.25.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2002944000,
+	Begin: 2004116480,
 	DType: "F32",
-	End:   2029158400,
+	End:   2030351360,
 	Name:  "blocks.25.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2029158400,
+	Begin: 2030351360,
 	DType: "F32",
-	End:   2029178880,
+	End:   2030371840,
 	Name:  "blocks.25.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2029178880,
+	Begin: 2030371840,
 	DType: "F32",
-	End:   2055393280,
+	End:   2056591360,
 	Name:  "blocks.25.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2055393280,
+	Begin: 2056591360,
 	DType: "F32",
-	End:   2055398400,
+	End:   2056596480,
 	Name:  "blocks.25.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2055398400,
+	Begin: 2056596480,
 	DType: "F32",
-	End:   2055403520,
+	End:   2056601600,
 	Name:  "blocks.26.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2055403520,
+	Begin: 2056601600,
 	DType: "F32",
-	End:   2055408640,
+	End:   2056606720,
 	Name:  "blocks.26.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2055408640,
+	Begin: 2056606720,
 	DType: "F32",
-	End:   2075069440,
+	End:   2076282880,
 	Name:  "blocks.26.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2075069440,
+	Begin: 2076282880,
 	DType: "F32",
-	End:   2075084800,
+	End:   2076298240,
 	Name:  "blocks.26.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2075084800,
+	Begin: 2076298240,
 	DType: "F32",
-	End:   2081638400,
+	End:   2082856960,
 	Name:  "blocks.26.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2081638400,
+	Begin: 2082856960,
 	DType: "F32",
-	End:   2081643520,
+	End:   2082862080,
 	Name:  "blocks.26.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2081643520,
+	Begin: 2082862080,
 	DType: "F32",
-	End:   2081648640,
+	End:   2082867200,
 	Name:  "blocks.26.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2081648640,
+	Begin: 2082867200,
 	DType: "F32",
-	End:   2081653760,
+	End:   2082872320,
 	Name:  "blocks.26.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2081653760,
+	Begin: 2082872320,
 	DType: "F32",
-	End:   2107868160,
+	End:   2109107200,
 	Name:  "blocks.26.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2107868160,
+	Begin: 2109107200,
 	DType: "F32",
-	End:   2107888640,
+	End:   2109127680,
 	Name:  "blocks.26.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2107888640,
+	Begin: 2109127680,
 	DType: "F32",
-	End:   2134103040,
+	End:   2135347200,
 	Name:  "blocks.26.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2134103040,
+	Begin: 2135347200,
 	DType: "F32",
-	End:   2134108160,
+	End:   2135352320,
 	Name:  "blocks.26.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2134108160,
+	Begin: 2135352320,
 	DType: "F32",
-	End:   2134113280,
+	End:   2135357440,
 	Name:  "blocks.27.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2134113280,
+	Begin: 2135357440,
 	DType: "F32",
-	End:   2134118400,
+	End:   2135362560,
 	Name:  "blocks.27.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2134118400,
+	Begin: 2135362560,
 	DType: "F32",
-	End:   2153779200,
+	End:   2155038720,
 	Name:  "blocks.27.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2153779200,
+	Begin: 2155038720,
 	DType: "F32",
-	End:   2153794560,
+	End:   2155054080,
 	Name:  "blocks.27.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2153794560,
+	Begin: 2155054080,
 	DType: "F32",
-	End:   2160348160,
+	End:   2161612800,
 	Name:  "blocks.27.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2160348160,
+	Begin: 2161612800,
 	DType: "F32",
-	End:   2160353280,
+	End:   2161617920,
 	Name:  "blocks.27.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2160353280,
+	Begin: 2161617920,
 	DType: "F32",
-	End:   2160358400,
+	End:   2161623040,
 	Name:  "blocks.27.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2160358400,
+	Begin: 2161623040,
 	DType: "F32",
-	End:   2160363520,
+	End:   2161628160,
 	Name:  "blocks.27.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2160363520,
+	Begin: 2161628160,
 	DType: "F32",
-	End:   2186577920,
+	End:   2187863040,
 	Name:  "blocks.27.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2186577920,
+	Begin: 2187863040,
 	DType: "F32",
-	End:   2186598400,
+	End:   2187883520,
 	Name:  "blocks.27.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2186598400,
+	Begin: 2187883520,
 	DType: "F32",
-	End:   2212812800,
+	End:   2214103040,
 	Name:  "blocks.27.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2212812800,
+	Begin: 2214103040,
 	DType: "F32",
-	End:   2212817920,
+	End:   2214108160,
 	Name:  "blocks.27.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2212817920,
+	Begin: 2214108160,
 	DType: "F32",
-	End:   2212823040,
+	End:   2214113280,
 	Name:  "blocks.28.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2212823040,
+	Begin: 2214113280,
 	DType: "F32",
-	End:   2212828160,
+	End:   2214118400,
 	Name:  "blocks.28.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2212828160,
+	Begin: 2214118400,
 	DType: "F32",
-	End:   2232488960,
+	End:   2233794560,
 	Name:  "blocks.28.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2232488960,
+	Begin: 2233794560,
 	DType: "F32",
-	End:   2232504320,
+	End:   2233809920,
 	Name:  "blocks.28.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2232504320,
+	Begin: 2233809920,
 	DType: "F32",
-	End:   2239057920,
+	End:   2240368640,
 	Name:  "blocks.28.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2239057920,
+	Begin: 2240368640,
 	DType: "F32",
-	End:   2239063040,
+	End:   2240373760,
 	Name:  "blocks.28.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2239063040,
+	Begin: 2240373760,
 	DType: "F32",
-	End:   2239068160,
+	End:   2240378880,
 	Name:  "blocks.28.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2239068160,
+	Begin: 2240378880,
 	DType: "F32",
-	End:   2239073280,
+	End:   2240384000,
 	Name:  "blocks.28.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2239073280,
+	Begin: 2240384000,
 	DType: "F32",
-	End:   2265287680,
+	End:   2266618880,
 	Name:  "blocks.28.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2265287680,
+	Begin: 2266618880,
 	DType: "F32",
-	End:   2265308160,
+	End:   2266639360,
 	Name:  "blocks.28.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2265308160,
+	Begin: 2266639360,
 	DType: "F32",
-	End:   2291522560,
+	End:   2292858880,
 	Name:  "blocks.28.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2291522560,
+	Begin: 2292858880,
 	DType: "F32",
-	End:   2291527680,
+	End:   2292864000,
 	Name:  "blocks.28.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2291527680,
+	Begin: 2292864000,
 	DType: "F32",
-	End:   2291532800,
+	End:   2292869120,
 	Name:  "blocks.29.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2291532800,
+	Begin: 2292869120,
 	DType: "F32",
-	End:   2291537920,
+	End:   2292874240,
 	Name:  "blocks.29.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2291537920,
+	Begin: 2292874240,
 	DType: "F32",
-	End:   2311198720,
+	End:   2312550400,
 	Name:  "blocks.29.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2311198720,
+	Begin: 2312550400,
 	DType: "F32",
-	End:   2311214080,
+	End:   2312565760,
 	Name:  "blocks.29.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2311214080,
+	Begin: 2312565760,
 	DType: "F32",
-	End:   2317767680,
+	End:   2319124480,
 	Name:  "blocks.29.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2317767680,
+	Begin: 2319124480,
 	DType: "F32",
-	End:   2317772800,
+	End:   2319129600,
 	Name:  "blocks.29.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2317772800,
+	Begin: 2319129600,
 	DType: "F32",
-	End:   2317777920,
+	End:   2319134720,
 	Name:  "blocks.29.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2317777920,
+	Begin: 2319134720,
 	DType: "F32",
-	End:   2317783040,
+	End:   2319139840,
 	Name:  "blocks.29.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2317783040,
+	Begin: 2319139840,
 	DType: "F32",
-	End:   2343997440,
+	End:   2345374720,
 	Name:  "blocks.29.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2343997440,
+	Begin: 2345374720,
 	DType: "F32",
-	End:   2344017920,
+	End:   2345395200,
 	Name:  "blocks.29.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2344017920,
+	Begin: 2345395200,
 	DType: "F32",
-	End:   2370232320,
+	End:   2371614720,
 	Name:  "blocks.29.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2370232320,
+	Begin: 2371614720,
 	DType: "F32",
-	End:   2370237440,
+	End:   2371619840,
 	Name:  "blocks.29.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2370237440,
+	Begin: 2371619840,
 	DType: "F32",
-	End:   2370242560,
+	End:   2371624960,
 	Name:  "blocks.30.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2370242560,
+	Begin: 2371624960,
 	DType: "F32",
-	End:   2370247680,
+	End:   2371630080,
 	Name:  "blocks.30.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2370247680,
+	Begin: 2371630080,
 	DType: "F32",
-	End:   2389908480,
+	End:   2391306240,
 	Name:  "blocks.30.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2389908480,
+	Begin: 2391306240,
 	DType: "F32",
-	End:   2389923840,
+	End:   2391321600,
 	Name:  "blocks.30.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2389923840,
+	Begin: 2391321600,
 	DType: "F32",
-	End:   2396477440,
+	End:   2397880320,
 	Name:  "blocks.30.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2396477440,
+	Begin: 2397880320,
 	DType: "F32",
-	End:   2396482560,
+	End:   2397885440,
 	Name:  "blocks.30.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2396482560,
+	Begin: 2397885440,
 	DType: "F32",
-	End:   2396487680,
+	End:   2397890560,
 	Name:  "blocks.30.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2396487680,
+	Begin: 2397890560,
 	DType: "F32",
-	End:   2396492800,
+	End:   2397895680,
 	Name:  "blocks.30.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2396492800,
+	Begin: 2397895680,
 	DType: "F32",
-	End:   2422707200,
+	End:   2424130560,
 	Name:  "blocks.30.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2422707200,
+	Begin: 2424130560,
 	DType: "F32",
-	End:   2422727680,
+	End:   2424151040,
 	Name:  "blocks.30.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2422727680,
+	Begin: 2424151040,
 	DType: "F32",
-	End:   2448942080,
+	End:   2450370560,
 	Name:  "blocks.30.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2448942080,
+	Begin: 2450370560,
 	DType: "F32",
-	End:   2448947200,
+	End:   2450375680,
 	Name:  "blocks.30.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2448947200,
+	Begin: 2450375680,
 	DType: "F32",
-	End:   2448952320,
+	End:   2450380800,
 	Name:  "blocks.31.norm1.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2448952320,
+	Begin: 2450380800,
 	DType: "F32",
-	End:   2448957440,
+	End:   2450385920,
 	Name:  "blocks.31.norm1.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2448957440,
+	Begin: 2450385920,
 	DType: "F32",
-	End:   2468618240,
+	End:   2470062080,
 	Name:  "blocks.31.attn.qkv.weight",
-	Shape: []int{240, 1280, 16},
+	Shape: []int{240, 1281, 16},
 }, {
-	Begin: 2468618240,
+	Begin: 2470062080,
 	DType: "F32",
-	End:   2468633600,
+	End:   2470077440,
 	Name:  "blocks.31.attn.qkv.bias",
 	Shape: []int{3840},
 }, {
-	Begin: 2468633600,
+	Begin: 2470077440,
 	DType: "F32",
-	End:   2475187200,
+	End:   2476636160,
 	Name:  "blocks.31.attn.proj.weight",
-	Shape: []int{80, 1280, 16},
+	Shape: []int{80, 1281, 16},
 }, {
-	Begin: 2475187200,
+	Begin: 2476636160,
 	DType: "F32",
-	End:   2475192320,
+	End:   2476641280,
 	Name:  "blocks.31.attn.proj.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2475192320,
+	Begin: 2476641280,
 	DType: "F32",
-	End:   2475197440,
+	End:   2476646400,
 	Name:  "blocks.31.norm2.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2475197440,
+	Begin: 2476646400,
 	DType: "F32",
-	End:   2475202560,
+	End:   2476651520,
 	Name:  "blocks.31.norm2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2475202560,
+	Begin: 2476651520,
 	DType: "F32",
-	End:   2501416960,
+	End:   2502886400,
 	Name:  "blocks.31.mlp.fc1.weight",
-	Shape: []int{320, 1280, 16},
+	Shape: []int{320, 1281, 16},
 }, {
-	Begin: 2501416960,
+	Begin: 2502886400,
 	DType: "F32",
-	End:   2501437440,
+	End:   2502906880,
 	Name:  "blocks.31.mlp.fc1.bias",
 	Shape: []int{5120},
 }, {
-	Begin: 2501437440,
+	Begin: 2502906880,
 	DType: "F32",
-	End:   2527651840,
+	End:   2529126400,
 	Name:  "blocks.31.mlp.fc2.weight",
-	Shape: []int{80, 5120, 16},
+	Shape: []int{80, 5121, 16},
 }, {
-	Begin: 2527651840,
+	Begin: 2529126400,
 	DType: "F32",
-	End:   2527656960,
+	End:   2529131520,
 	Name:  "blocks.31.mlp.fc2.bias",
 	Shape: []int{1280},
 }, {
-	Begin: 2527656960,
+	Begin: 2529131520,
 	DType: "F32",
-	End:   2527662080,
+	End:   2529136640,
 	Name:  "norm.weight",
 	Shape: []int{1280},
 }, {
-	Begin: 2527662080,
+	Begin: 2529136640,
 	DType: "F32",
-	End:   2527667200,
+	End:   2529141760,
 	Name:  "norm.bias",
 	Shape: []int{1280},
 }}
@@ -2782,7 +2782,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(162023964672) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "d907b464ee8790a921420d70f65cdf90a32feb57e9eea3f83e5f7587b15cc87b"
+const LayoutHash = "d713e5b31b44f091ffdfcf5d055c70cd72db6993d5eaff61f35ccedd8f1828d4"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,294 +45,294 @@ const (
 	patchEmbedProjBias   = 866304    // patch_embed.proj.bias: [1024]
 	b0Norm1Weight        = 867328    // blocks.0.norm1.weight: [1024]
 	b0Norm1Bias          = 868352    // blocks.0.norm1.bias: [1024]
-	b0AttnQkvWeight      = 869376    // blocks.0.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b0AttnQkvBias        = 4015104   // blocks.0.attn.qkv.bias: [3072]
-	b0AttnProjWeight     = 4018176   // blocks.0.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b0AttnProjBias       = 5066752   // blocks.0.attn.proj.bias: [1024]
-	b0Norm2Weight        = 5067776   // blocks.0.norm2.weight: [1024]
-	b0Norm2Bias          = 5068800   // blocks.0.norm2.bias: [1024]
-	b0MlpFc1Weight       = 5069824   // blocks.0.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b0MlpFc1Bias         = 9264128   // blocks.0.mlp.fc1.bias: [4096]
-	b0MlpFc2Weight       = 9268224   // blocks.0.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b0MlpFc2Bias         = 13462528  // blocks.0.mlp.fc2.bias: [1024]
-	b1Norm1Weight        = 13463552  // blocks.1.norm1.weight: [1024]
-	b1Norm1Bias          = 13464576  // blocks.1.norm1.bias: [1024]
-	b1AttnQkvWeight      = 13465600  // blocks.1.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b1AttnQkvBias        = 16611328  // blocks.1.attn.qkv.bias: [3072]
-	b1AttnProjWeight     = 16614400  // blocks.1.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b1AttnProjBias       = 17662976  // blocks.1.attn.proj.bias: [1024]
-	b1Norm2Weight        = 17664000  // blocks.1.norm2.weight: [1024]
-	b1Norm2Bias          = 17665024  // blocks.1.norm2.bias: [1024]
-	b1MlpFc1Weight       = 17666048  // blocks.1.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b1MlpFc1Bias         = 21860352  // blocks.1.mlp.fc1.bias: [4096]
-	b1MlpFc2Weight       = 21864448  // blocks.1.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b1MlpFc2Bias         = 26058752  // blocks.1.mlp.fc2.bias: [1024]
-	b2Norm1Weight        = 26059776  // blocks.2.norm1.weight: [1024]
-	b2Norm1Bias          = 26060800  // blocks.2.norm1.bias: [1024]
-	b2AttnQkvWeight      = 26061824  // blocks.2.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b2AttnQkvBias        = 29207552  // blocks.2.attn.qkv.bias: [3072]
-	b2AttnProjWeight     = 29210624  // blocks.2.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b2AttnProjBias       = 30259200  // blocks.2.attn.proj.bias: [1024]
-	b2Norm2Weight        = 30260224  // blocks.2.norm2.weight: [1024]
-	b2Norm2Bias          = 30261248  // blocks.2.norm2.bias: [1024]
-	b2MlpFc1Weight       = 30262272  // blocks.2.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b2MlpFc1Bias         = 34456576  // blocks.2.mlp.fc1.bias: [4096]
-	b2MlpFc2Weight       = 34460672  // blocks.2.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b2MlpFc2Bias         = 38654976  // blocks.2.mlp.fc2.bias: [1024]
-	b3Norm1Weight        = 38656000  // blocks.3.norm1.weight: [1024]
-	b3Norm1Bias          = 38657024  // blocks.3.norm1.bias: [1024]
-	b3AttnQkvWeight      = 38658048  // blocks.3.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b3AttnQkvBias        = 41803776  // blocks.3.attn.qkv.bias: [3072]
-	b3AttnProjWeight     = 41806848  // blocks.3.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b3AttnProjBias       = 42855424  // blocks.3.attn.proj.bias: [1024]
-	b3Norm2Weight        = 42856448  // blocks.3.norm2.weight: [1024]
-	b3Norm2Bias          = 42857472  // blocks.3.norm2.bias: [1024]
-	b3MlpFc1Weight       = 42858496  // blocks.3.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b3MlpFc1Bias         = 47052800  // blocks.3.mlp.fc1.bias: [4096]
-	b3MlpFc2Weight       = 47056896  // blocks.3.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b3MlpFc2Bias         = 51251200  // blocks.3.mlp.fc2.bias: [1024]
-	b4Norm1Weight        = 51252224  // blocks.4.norm1.weight: [1024]
-	b4Norm1Bias          = 51253248  // blocks.4.norm1.bias: [1024]
-	b4AttnQkvWeight      = 51254272  // blocks.4.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b4AttnQkvBias        = 54400000  // blocks.4.attn.qkv.bias: [3072]
-	b4AttnProjWeight     = 54403072  // blocks.4.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b4AttnProjBias       = 55451648  // blocks.4.attn.proj.bias: [1024]
-	b4Norm2Weight        = 55452672  // blocks.4.norm2.weight: [1024]
-	b4Norm2Bias          = 55453696  // blocks.4.norm2.bias: [1024]
-	b4MlpFc1Weight       = 55454720  // blocks.4.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b4MlpFc1Bias         = 59649024  // blocks.4.mlp.fc1.bias: [4096]
-	b4MlpFc2Weight       = 59653120  // blocks.4.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b4MlpFc2Bias         = 63847424  // blocks.4.mlp.fc2.bias: [1024]
-	b5Norm1Weight        = 63848448  // blocks.5.norm1.weight: [1024]
-	b5Norm1Bias          = 63849472  // blocks.5.norm1.bias: [1024]
-	b5AttnQkvWeight      = 63850496  // blocks.5.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b5AttnQkvBias        = 66996224  // blocks.5.attn.qkv.bias: [3072]
-	b5AttnProjWeight     = 66999296  // blocks.5.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b5AttnProjBias       = 68047872  // blocks.5.attn.proj.bias: [1024]
-	b5Norm2Weight        = 68048896  // blocks.5.norm2.weight: [1024]
-	b5Norm2Bias          = 68049920  // blocks.5.norm2.bias: [1024]
-	b5MlpFc1Weight       = 68050944  // blocks.5.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b5MlpFc1Bias         = 72245248  // blocks.5.mlp.fc1.bias: [4096]
-	b5MlpFc2Weight       = 72249344  // blocks.5.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b5MlpFc2Bias         = 76443648  // blocks.5.mlp.fc2.bias: [1024]
-	b6Norm1Weight        = 76444672  // blocks.6.norm1.weight: [1024]
-	b6Norm1Bias          = 76445696  // blocks.6.norm1.bias: [1024]
-	b6AttnQkvWeight      = 76446720  // blocks.6.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b6AttnQkvBias        = 79592448  // blocks.6.attn.qkv.bias: [3072]
-	b6AttnProjWeight     = 79595520  // blocks.6.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b6AttnProjBias       = 80644096  // blocks.6.attn.proj.bias: [1024]
-	b6Norm2Weight        = 80645120  // blocks.6.norm2.weight: [1024]
-	b6Norm2Bias          = 80646144  // blocks.6.norm2.bias: [1024]
-	b6MlpFc1Weight       = 80647168  // blocks.6.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b6MlpFc1Bias         = 84841472  // blocks.6.mlp.fc1.bias: [4096]
-	b6MlpFc2Weight       = 84845568  // blocks.6.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b6MlpFc2Bias         = 89039872  // blocks.6.mlp.fc2.bias: [1024]
-	b7Norm1Weight        = 89040896  // blocks.7.norm1.weight: [1024]
-	b7Norm1Bias          = 89041920  // blocks.7.norm1.bias: [1024]
-	b7AttnQkvWeight      = 89042944  // blocks.7.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b7AttnQkvBias        = 92188672  // blocks.7.attn.qkv.bias: [3072]
-	b7AttnProjWeight     = 92191744  // blocks.7.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b7AttnProjBias       = 93240320  // blocks.7.attn.proj.bias: [1024]
-	b7Norm2Weight        = 93241344  // blocks.7.norm2.weight: [1024]
-	b7Norm2Bias          = 93242368  // blocks.7.norm2.bias: [1024]
-	b7MlpFc1Weight       = 93243392  // blocks.7.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b7MlpFc1Bias         = 97437696  // blocks.7.mlp.fc1.bias: [4096]
-	b7MlpFc2Weight       = 97441792  // blocks.7.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b7MlpFc2Bias         = 101636096 // blocks.7.mlp.fc2.bias: [1024]
-	b8Norm1Weight        = 101637120 // blocks.8.norm1.weight: [1024]
-	b8Norm1Bias          = 101638144 // blocks.8.norm1.bias: [1024]
-	b8AttnQkvWeight      = 101639168 // blocks.8.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b8AttnQkvBias        = 104784896 // blocks.8.attn.qkv.bias: [3072]
-	b8AttnProjWeight     = 104787968 // blocks.8.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b8AttnProjBias       = 105836544 // blocks.8.attn.proj.bias: [1024]
-	b8Norm2Weight        = 105837568 // blocks.8.norm2.weight: [1024]
-	b8Norm2Bias          = 105838592 // blocks.8.norm2.bias: [1024]
-	b8MlpFc1Weight       = 105839616 // blocks.8.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b8MlpFc1Bias         = 110033920 // blocks.8.mlp.fc1.bias: [4096]
-	b8MlpFc2Weight       = 110038016 // blocks.8.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b8MlpFc2Bias         = 114232320 // blocks.8.mlp.fc2.bias: [1024]
-	b9Norm1Weight        = 114233344 // blocks.9.norm1.weight: [1024]
-	b9Norm1Bias          = 114234368 // blocks.9.norm1.bias: [1024]
-	b9AttnQkvWeight      = 114235392 // blocks.9.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b9AttnQkvBias        = 117381120 // blocks.9.attn.qkv.bias: [3072]
-	b9AttnProjWeight     = 117384192 // blocks.9.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b9AttnProjBias       = 118432768 // blocks.9.attn.proj.bias: [1024]
-	b9Norm2Weight        = 118433792 // blocks.9.norm2.weight: [1024]
-	b9Norm2Bias          = 118434816 // blocks.9.norm2.bias: [1024]
-	b9MlpFc1Weight       = 118435840 // blocks.9.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b9MlpFc1Bias         = 122630144 // blocks.9.mlp.fc1.bias: [4096]
-	b9MlpFc2Weight       = 122634240 // blocks.9.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b9MlpFc2Bias         = 126828544 // blocks.9.mlp.fc2.bias: [1024]
-	b10Norm1Weight       = 126829568 // blocks.10.norm1.weight: [1024]
-	b10Norm1Bias         = 126830592 // blocks.10.norm1.bias: [1024]
-	b10AttnQkvWeight     = 126831616 // blocks.10.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b10AttnQkvBias       = 129977344 // blocks.10.attn.qkv.bias: [3072]
-	b10AttnProjWeight    = 129980416 // blocks.10.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b10AttnProjBias      = 131028992 // blocks.10.attn.proj.bias: [1024]
-	b10Norm2Weight       = 131030016 // blocks.10.norm2.weight: [1024]
-	b10Norm2Bias         = 131031040 // blocks.10.norm2.bias: [1024]
-	b10MlpFc1Weight      = 131032064 // blocks.10.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b10MlpFc1Bias        = 135226368 // blocks.10.mlp.fc1.bias: [4096]
-	b10MlpFc2Weight      = 135230464 // blocks.10.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b10MlpFc2Bias        = 139424768 // blocks.10.mlp.fc2.bias: [1024]
-	b11Norm1Weight       = 139425792 // blocks.11.norm1.weight: [1024]
-	b11Norm1Bias         = 139426816 // blocks.11.norm1.bias: [1024]
-	b11AttnQkvWeight     = 139427840 // blocks.11.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b11AttnQkvBias       = 142573568 // blocks.11.attn.qkv.bias: [3072]
-	b11AttnProjWeight    = 142576640 // blocks.11.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b11AttnProjBias      = 143625216 // blocks.11.attn.proj.bias: [1024]
-	b11Norm2Weight       = 143626240 // blocks.11.norm2.weight: [1024]
-	b11Norm2Bias         = 143627264 // blocks.11.norm2.bias: [1024]
-	b11MlpFc1Weight      = 143628288 // blocks.11.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b11MlpFc1Bias        = 147822592 // blocks.11.mlp.fc1.bias: [4096]
-	b11MlpFc2Weight      = 147826688 // blocks.11.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b11MlpFc2Bias        = 152020992 // blocks.11.mlp.fc2.bias: [1024]
-	b12Norm1Weight       = 152022016 // blocks.12.norm1.weight: [1024]
-	b12Norm1Bias         = 152023040 // blocks.12.norm1.bias: [1024]
-	b12AttnQkvWeight     = 152024064 // blocks.12.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b12AttnQkvBias       = 155169792 // blocks.12.attn.qkv.bias: [3072]
-	b12AttnProjWeight    = 155172864 // blocks.12.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b12AttnProjBias      = 156221440 // blocks.12.attn.proj.bias: [1024]
-	b12Norm2Weight       = 156222464 // blocks.12.norm2.weight: [1024]
-	b12Norm2Bias         = 156223488 // blocks.12.norm2.bias: [1024]
-	b12MlpFc1Weight      = 156224512 // blocks.12.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b12MlpFc1Bias        = 160418816 // blocks.12.mlp.fc1.bias: [4096]
-	b12MlpFc2Weight      = 160422912 // blocks.12.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b12MlpFc2Bias        = 164617216 // blocks.12.mlp.fc2.bias: [1024]
-	b13Norm1Weight       = 164618240 // blocks.13.norm1.weight: [1024]
-	b13Norm1Bias         = 164619264 // blocks.13.norm1.bias: [1024]
-	b13AttnQkvWeight     = 164620288 // blocks.13.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b13AttnQkvBias       = 167766016 // blocks.13.attn.qkv.bias: [3072]
-	b13AttnProjWeight    = 167769088 // blocks.13.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b13AttnProjBias      = 168817664 // blocks.13.attn.proj.bias: [1024]
-	b13Norm2Weight       = 168818688 // blocks.13.norm2.weight: [1024]
-	b13Norm2Bias         = 168819712 // blocks.13.norm2.bias: [1024]
-	b13MlpFc1Weight      = 168820736 // blocks.13.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b13MlpFc1Bias        = 173015040 // blocks.13.mlp.fc1.bias: [4096]
-	b13MlpFc2Weight      = 173019136 // blocks.13.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b13MlpFc2Bias        = 177213440 // blocks.13.mlp.fc2.bias: [1024]
-	b14Norm1Weight       = 177214464 // blocks.14.norm1.weight: [1024]
-	b14Norm1Bias         = 177215488 // blocks.14.norm1.bias: [1024]
-	b14AttnQkvWeight     = 177216512 // blocks.14.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b14AttnQkvBias       = 180362240 // blocks.14.attn.qkv.bias: [3072]
-	b14AttnProjWeight    = 180365312 // blocks.14.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b14AttnProjBias      = 181413888 // blocks.14.attn.proj.bias: [1024]
-	b14Norm2Weight       = 181414912 // blocks.14.norm2.weight: [1024]
-	b14Norm2Bias         = 181415936 // blocks.14.norm2.bias: [1024]
-	b14MlpFc1Weight      = 181416960 // blocks.14.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b14MlpFc1Bias        = 185611264 // blocks.14.mlp.fc1.bias: [4096]
-	b14MlpFc2Weight      = 185615360 // blocks.14.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b14MlpFc2Bias        = 189809664 // blocks.14.mlp.fc2.bias: [1024]
-	b15Norm1Weight       = 189810688 // blocks.15.norm1.weight: [1024]
-	b15Norm1Bias         = 189811712 // blocks.15.norm1.bias: [1024]
-	b15AttnQkvWeight     = 189812736 // blocks.15.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b15AttnQkvBias       = 192958464 // blocks.15.attn.qkv.bias: [3072]
-	b15AttnProjWeight    = 192961536 // blocks.15.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b15AttnProjBias      = 194010112 // blocks.15.attn.proj.bias: [1024]
-	b15Norm2Weight       = 194011136 // blocks.15.norm2.weight: [1024]
-	b15Norm2Bias         = 194012160 // blocks.15.norm2.bias: [1024]
-	b15MlpFc1Weight      = 194013184 // blocks.15.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b15MlpFc1Bias        = 198207488 // blocks.15.mlp.fc1.bias: [4096]
-	b15MlpFc2Weight      = 198211584 // blocks.15.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b15MlpFc2Bias        = 202405888 // blocks.15.mlp.fc2.bias: [1024]
-	b16Norm1Weight       = 202406912 // blocks.16.norm1.weight: [1024]
-	b16Norm1Bias         = 202407936 // blocks.16.norm1.bias: [1024]
-	b16AttnQkvWeight     = 202408960 // blocks.16.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b16AttnQkvBias       = 205554688 // blocks.16.attn.qkv.bias: [3072]
-	b16AttnProjWeight    = 205557760 // blocks.16.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b16AttnProjBias      = 206606336 // blocks.16.attn.proj.bias: [1024]
-	b16Norm2Weight       = 206607360 // blocks.16.norm2.weight: [1024]
-	b16Norm2Bias         = 206608384 // blocks.16.norm2.bias: [1024]
-	b16MlpFc1Weight      = 206609408 // blocks.16.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b16MlpFc1Bias        = 210803712 // blocks.16.mlp.fc1.bias: [4096]
-	b16MlpFc2Weight      = 210807808 // blocks.16.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b16MlpFc2Bias        = 215002112 // blocks.16.mlp.fc2.bias: [1024]
-	b17Norm1Weight       = 215003136 // blocks.17.norm1.weight: [1024]
-	b17Norm1Bias         = 215004160 // blocks.17.norm1.bias: [1024]
-	b17AttnQkvWeight     = 215005184 // blocks.17.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b17AttnQkvBias       = 218150912 // blocks.17.attn.qkv.bias: [3072]
-	b17AttnProjWeight    = 218153984 // blocks.17.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b17AttnProjBias      = 219202560 // blocks.17.attn.proj.bias: [1024]
-	b17Norm2Weight       = 219203584 // blocks.17.norm2.weight: [1024]
-	b17Norm2Bias         = 219204608 // blocks.17.norm2.bias: [1024]
-	b17MlpFc1Weight      = 219205632 // blocks.17.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b17MlpFc1Bias        = 223399936 // blocks.17.mlp.fc1.bias: [4096]
-	b17MlpFc2Weight      = 223404032 // blocks.17.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b17MlpFc2Bias        = 227598336 // blocks.17.mlp.fc2.bias: [1024]
-	b18Norm1Weight       = 227599360 // blocks.18.norm1.weight: [1024]
-	b18Norm1Bias         = 227600384 // blocks.18.norm1.bias: [1024]
-	b18AttnQkvWeight     = 227601408 // blocks.18.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b18AttnQkvBias       = 230747136 // blocks.18.attn.qkv.bias: [3072]
-	b18AttnProjWeight    = 230750208 // blocks.18.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b18AttnProjBias      = 231798784 // blocks.18.attn.proj.bias: [1024]
-	b18Norm2Weight       = 231799808 // blocks.18.norm2.weight: [1024]
-	b18Norm2Bias         = 231800832 // blocks.18.norm2.bias: [1024]
-	b18MlpFc1Weight      = 231801856 // blocks.18.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b18MlpFc1Bias        = 235996160 // blocks.18.mlp.fc1.bias: [4096]
-	b18MlpFc2Weight      = 236000256 // blocks.18.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b18MlpFc2Bias        = 240194560 // blocks.18.mlp.fc2.bias: [1024]
-	b19Norm1Weight       = 240195584 // blocks.19.norm1.weight: [1024]
-	b19Norm1Bias         = 240196608 // blocks.19.norm1.bias: [1024]
-	b19AttnQkvWeight     = 240197632 // blocks.19.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b19AttnQkvBias       = 243343360 // blocks.19.attn.qkv.bias: [3072]
-	b19AttnProjWeight    = 243346432 // blocks.19.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b19AttnProjBias      = 244395008 // blocks.19.attn.proj.bias: [1024]
-	b19Norm2Weight       = 244396032 // blocks.19.norm2.weight: [1024]
-	b19Norm2Bias         = 244397056 // blocks.19.norm2.bias: [1024]
-	b19MlpFc1Weight      = 244398080 // blocks.19.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b19MlpFc1Bias        = 248592384 // blocks.19.mlp.fc1.bias: [4096]
-	b19MlpFc2Weight      = 248596480 // blocks.19.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b19MlpFc2Bias        = 252790784 // blocks.19.mlp.fc2.bias: [1024]
-	b20Norm1Weight       = 252791808 // blocks.20.norm1.weight: [1024]
-	b20Norm1Bias         = 252792832 // blocks.20.norm1.bias: [1024]
-	b20AttnQkvWeight     = 252793856 // blocks.20.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b20AttnQkvBias       = 255939584 // blocks.20.attn.qkv.bias: [3072]
-	b20AttnProjWeight    = 255942656 // blocks.20.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b20AttnProjBias      = 256991232 // blocks.20.attn.proj.bias: [1024]
-	b20Norm2Weight       = 256992256 // blocks.20.norm2.weight: [1024]
-	b20Norm2Bias         = 256993280 // blocks.20.norm2.bias: [1024]
-	b20MlpFc1Weight      = 256994304 // blocks.20.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b20MlpFc1Bias        = 261188608 // blocks.20.mlp.fc1.bias: [4096]
-	b20MlpFc2Weight      = 261192704 // blocks.20.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b20MlpFc2Bias        = 265387008 // blocks.20.mlp.fc2.bias: [1024]
-	b21Norm1Weight       = 265388032 // blocks.21.norm1.weight: [1024]
-	b21Norm1Bias         = 265389056 // blocks.21.norm1.bias: [1024]
-	b21AttnQkvWeight     = 265390080 // blocks.21.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b21AttnQkvBias       = 268535808 // blocks.21.attn.qkv.bias: [3072]
-	b21AttnProjWeight    = 268538880 // blocks.21.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b21AttnProjBias      = 269587456 // blocks.21.attn.proj.bias: [1024]
-	b21Norm2Weight       = 269588480 // blocks.21.norm2.weight: [1024]
-	b21Norm2Bias         = 269589504 // blocks.21.norm2.bias: [1024]
-	b21MlpFc1Weight      = 269590528 // blocks.21.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b21MlpFc1Bias        = 273784832 // blocks.21.mlp.fc1.bias: [4096]
-	b21MlpFc2Weight      = 273788928 // blocks.21.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b21MlpFc2Bias        = 277983232 // blocks.21.mlp.fc2.bias: [1024]
-	b22Norm1Weight       = 277984256 // blocks.22.norm1.weight: [1024]
-	b22Norm1Bias         = 277985280 // blocks.22.norm1.bias: [1024]
-	b22AttnQkvWeight     = 277986304 // blocks.22.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b22AttnQkvBias       = 281132032 // blocks.22.attn.qkv.bias: [3072]
-	b22AttnProjWeight    = 281135104 // blocks.22.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b22AttnProjBias      = 282183680 // blocks.22.attn.proj.bias: [1024]
-	b22Norm2Weight       = 282184704 // blocks.22.norm2.weight: [1024]
-	b22Norm2Bias         = 282185728 // blocks.22.norm2.bias: [1024]
-	b22MlpFc1Weight      = 282186752 // blocks.22.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b22MlpFc1Bias        = 286381056 // blocks.22.mlp.fc1.bias: [4096]
-	b22MlpFc2Weight      = 286385152 // blocks.22.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b22MlpFc2Bias        = 290579456 // blocks.22.mlp.fc2.bias: [1024]
-	b23Norm1Weight       = 290580480 // blocks.23.norm1.weight: [1024]
-	b23Norm1Bias         = 290581504 // blocks.23.norm1.bias: [1024]
-	b23AttnQkvWeight     = 290582528 // blocks.23.attn.qkv.weight: 3072×1024, packed [192 1024 16]
-	b23AttnQkvBias       = 293728256 // blocks.23.attn.qkv.bias: [3072]
-	b23AttnProjWeight    = 293731328 // blocks.23.attn.proj.weight: 1024×1024, packed [64 1024 16]
-	b23AttnProjBias      = 294779904 // blocks.23.attn.proj.bias: [1024]
-	b23Norm2Weight       = 294780928 // blocks.23.norm2.weight: [1024]
-	b23Norm2Bias         = 294781952 // blocks.23.norm2.bias: [1024]
-	b23MlpFc1Weight      = 294782976 // blocks.23.mlp.fc1.weight: 4096×1024, packed [256 1024 16]
-	b23MlpFc1Bias        = 298977280 // blocks.23.mlp.fc1.bias: [4096]
-	b23MlpFc2Weight      = 298981376 // blocks.23.mlp.fc2.weight: 1024×4096, packed [64 4096 16]
-	b23MlpFc2Bias        = 303175680 // blocks.23.mlp.fc2.bias: [1024]
-	normWeight           = 303176704 // norm.weight: [1024]
-	normBias             = 303177728 // norm.bias: [1024]
+	b0AttnQkvWeight      = 869376    // blocks.0.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b0AttnQkvBias        = 4018176   // blocks.0.attn.qkv.bias: [3072]
+	b0AttnProjWeight     = 4021248   // blocks.0.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b0AttnProjBias       = 5070848   // blocks.0.attn.proj.bias: [1024]
+	b0Norm2Weight        = 5071872   // blocks.0.norm2.weight: [1024]
+	b0Norm2Bias          = 5072896   // blocks.0.norm2.bias: [1024]
+	b0MlpFc1Weight       = 5073920   // blocks.0.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b0MlpFc1Bias         = 9272320   // blocks.0.mlp.fc1.bias: [4096]
+	b0MlpFc2Weight       = 9276416   // blocks.0.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b0MlpFc2Bias         = 13471744  // blocks.0.mlp.fc2.bias: [1024]
+	b1Norm1Weight        = 13472768  // blocks.1.norm1.weight: [1024]
+	b1Norm1Bias          = 13473792  // blocks.1.norm1.bias: [1024]
+	b1AttnQkvWeight      = 13474816  // blocks.1.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b1AttnQkvBias        = 16623616  // blocks.1.attn.qkv.bias: [3072]
+	b1AttnProjWeight     = 16626688  // blocks.1.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b1AttnProjBias       = 17676288  // blocks.1.attn.proj.bias: [1024]
+	b1Norm2Weight        = 17677312  // blocks.1.norm2.weight: [1024]
+	b1Norm2Bias          = 17678336  // blocks.1.norm2.bias: [1024]
+	b1MlpFc1Weight       = 17679360  // blocks.1.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b1MlpFc1Bias         = 21877760  // blocks.1.mlp.fc1.bias: [4096]
+	b1MlpFc2Weight       = 21881856  // blocks.1.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b1MlpFc2Bias         = 26077184  // blocks.1.mlp.fc2.bias: [1024]
+	b2Norm1Weight        = 26078208  // blocks.2.norm1.weight: [1024]
+	b2Norm1Bias          = 26079232  // blocks.2.norm1.bias: [1024]
+	b2AttnQkvWeight      = 26080256  // blocks.2.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b2AttnQkvBias        = 29229056  // blocks.2.attn.qkv.bias: [3072]
+	b2AttnProjWeight     = 29232128  // blocks.2.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b2AttnProjBias       = 30281728  // blocks.2.attn.proj.bias: [1024]
+	b2Norm2Weight        = 30282752  // blocks.2.norm2.weight: [1024]
+	b2Norm2Bias          = 30283776  // blocks.2.norm2.bias: [1024]
+	b2MlpFc1Weight       = 30284800  // blocks.2.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b2MlpFc1Bias         = 34483200  // blocks.2.mlp.fc1.bias: [4096]
+	b2MlpFc2Weight       = 34487296  // blocks.2.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b2MlpFc2Bias         = 38682624  // blocks.2.mlp.fc2.bias: [1024]
+	b3Norm1Weight        = 38683648  // blocks.3.norm1.weight: [1024]
+	b3Norm1Bias          = 38684672  // blocks.3.norm1.bias: [1024]
+	b3AttnQkvWeight      = 38685696  // blocks.3.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b3AttnQkvBias        = 41834496  // blocks.3.attn.qkv.bias: [3072]
+	b3AttnProjWeight     = 41837568  // blocks.3.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b3AttnProjBias       = 42887168  // blocks.3.attn.proj.bias: [1024]
+	b3Norm2Weight        = 42888192  // blocks.3.norm2.weight: [1024]
+	b3Norm2Bias          = 42889216  // blocks.3.norm2.bias: [1024]
+	b3MlpFc1Weight       = 42890240  // blocks.3.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b3MlpFc1Bias         = 47088640  // blocks.3.mlp.fc1.bias: [4096]
+	b3MlpFc2Weight       = 47092736  // blocks.3.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b3MlpFc2Bias         = 51288064  // blocks.3.mlp.fc2.bias: [1024]
+	b4Norm1Weight        = 51289088  // blocks.4.norm1.weight: [1024]
+	b4Norm1Bias          = 51290112  // blocks.4.norm1.bias: [1024]
+	b4AttnQkvWeight      = 51291136  // blocks.4.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b4AttnQkvBias        = 54439936  // blocks.4.attn.qkv.bias: [3072]
+	b4AttnProjWeight     = 54443008  // blocks.4.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b4AttnProjBias       = 55492608  // blocks.4.attn.proj.bias: [1024]
+	b4Norm2Weight        = 55493632  // blocks.4.norm2.weight: [1024]
+	b4Norm2Bias          = 55494656  // blocks.4.norm2.bias: [1024]
+	b4MlpFc1Weight       = 55495680  // blocks.4.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b4MlpFc1Bias         = 59694080  // blocks.4.mlp.fc1.bias: [4096]
+	b4MlpFc2Weight       = 59698176  // blocks.4.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b4MlpFc2Bias         = 63893504  // blocks.4.mlp.fc2.bias: [1024]
+	b5Norm1Weight        = 63894528  // blocks.5.norm1.weight: [1024]
+	b5Norm1Bias          = 63895552  // blocks.5.norm1.bias: [1024]
+	b5AttnQkvWeight      = 63896576  // blocks.5.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b5AttnQkvBias        = 67045376  // blocks.5.attn.qkv.bias: [3072]
+	b5AttnProjWeight     = 67048448  // blocks.5.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b5AttnProjBias       = 68098048  // blocks.5.attn.proj.bias: [1024]
+	b5Norm2Weight        = 68099072  // blocks.5.norm2.weight: [1024]
+	b5Norm2Bias          = 68100096  // blocks.5.norm2.bias: [1024]
+	b5MlpFc1Weight       = 68101120  // blocks.5.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b5MlpFc1Bias         = 72299520  // blocks.5.mlp.fc1.bias: [4096]
+	b5MlpFc2Weight       = 72303616  // blocks.5.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b5MlpFc2Bias         = 76498944  // blocks.5.mlp.fc2.bias: [1024]
+	b6Norm1Weight        = 76499968  // blocks.6.norm1.weight: [1024]
+	b6Norm1Bias          = 76500992  // blocks.6.norm1.bias: [1024]
+	b6AttnQkvWeight      = 76502016  // blocks.6.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b6AttnQkvBias        = 79650816  // blocks.6.attn.qkv.bias: [3072]
+	b6AttnProjWeight     = 79653888  // blocks.6.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b6AttnProjBias       = 80703488  // blocks.6.attn.proj.bias: [1024]
+	b6Norm2Weight        = 80704512  // blocks.6.norm2.weight: [1024]
+	b6Norm2Bias          = 80705536  // blocks.6.norm2.bias: [1024]
+	b6MlpFc1Weight       = 80706560  // blocks.6.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b6MlpFc1Bias         = 84904960  // blocks.6.mlp.fc1.bias: [4096]
+	b6MlpFc2Weight       = 84909056  // blocks.6.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b6MlpFc2Bias         = 89104384  // blocks.6.mlp.fc2.bias: [1024]
+	b7Norm1Weight        = 89105408  // blocks.7.norm1.weight: [1024]
+	b7Norm1Bias          = 89106432  // blocks.7.norm1.bias: [1024]
+	b7AttnQkvWeight      = 89107456  // blocks.7.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b7AttnQkvBias        = 92256256  // blocks.7.attn.qkv.bias: [3072]
+	b7AttnProjWeight     = 92259328  // blocks.7.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b7AttnProjBias       = 93308928  // blocks.7.attn.proj.bias: [1024]
+	b7Norm2Weight        = 93309952  // blocks.7.norm2.weight: [1024]
+	b7Norm2Bias          = 93310976  // blocks.7.norm2.bias: [1024]
+	b7MlpFc1Weight       = 93312000  // blocks.7.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b7MlpFc1Bias         = 97510400  // blocks.7.mlp.fc1.bias: [4096]
+	b7MlpFc2Weight       = 97514496  // blocks.7.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b7MlpFc2Bias         = 101709824 // blocks.7.mlp.fc2.bias: [1024]
+	b8Norm1Weight        = 101710848 // blocks.8.norm1.weight: [1024]
+	b8Norm1Bias          = 101711872 // blocks.8.norm1.bias: [1024]
+	b8AttnQkvWeight      = 101712896 // blocks.8.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b8AttnQkvBias        = 104861696 // blocks.8.attn.qkv.bias: [3072]
+	b8AttnProjWeight     = 104864768 // blocks.8.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b8AttnProjBias       = 105914368 // blocks.8.attn.proj.bias: [1024]
+	b8Norm2Weight        = 105915392 // blocks.8.norm2.weight: [1024]
+	b8Norm2Bias          = 105916416 // blocks.8.norm2.bias: [1024]
+	b8MlpFc1Weight       = 105917440 // blocks.8.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b8MlpFc1Bias         = 110115840 // blocks.8.mlp.fc1.bias: [4096]
+	b8MlpFc2Weight       = 110119936 // blocks.8.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b8MlpFc2Bias         = 114315264 // blocks.8.mlp.fc2.bias: [1024]
+	b9Norm1Weight        = 114316288 // blocks.9.norm1.weight: [1024]
+	b9Norm1Bias          = 114317312 // blocks.9.norm1.bias: [1024]
+	b9AttnQkvWeight      = 114318336 // blocks.9.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b9AttnQkvBias        = 117467136 // blocks.9.attn.qkv.bias: [3072]
+	b9AttnProjWeight     = 117470208 // blocks.9.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b9AttnProjBias       = 118519808 // blocks.9.attn.proj.bias: [1024]
+	b9Norm2Weight        = 118520832 // blocks.9.norm2.weight: [1024]
+	b9Norm2Bias          = 118521856 // blocks.9.norm2.bias: [1024]
+	b9MlpFc1Weight       = 118522880 // blocks.9.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b9MlpFc1Bias         = 122721280 // blocks.9.mlp.fc1.bias: [4096]
+	b9MlpFc2Weight       = 122725376 // blocks.9.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b9MlpFc2Bias         = 126920704 // blocks.9.mlp.fc2.bias: [1024]
+	b10Norm1Weight       = 126921728 // blocks.10.norm1.weight: [1024]
+	b10Norm1Bias         = 126922752 // blocks.10.norm1.bias: [1024]
+	b10AttnQkvWeight     = 126923776 // blocks.10.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b10AttnQkvBias       = 130072576 // blocks.10.attn.qkv.bias: [3072]
+	b10AttnProjWeight    = 130075648 // blocks.10.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b10AttnProjBias      = 131125248 // blocks.10.attn.proj.bias: [1024]
+	b10Norm2Weight       = 131126272 // blocks.10.norm2.weight: [1024]
+	b10Norm2Bias         = 131127296 // blocks.10.norm2.bias: [1024]
+	b10MlpFc1Weight      = 131128320 // blocks.10.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b10MlpFc1Bias        = 135326720 // blocks.10.mlp.fc1.bias: [4096]
+	b10MlpFc2Weight      = 135330816 // blocks.10.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b10MlpFc2Bias        = 139526144 // blocks.10.mlp.fc2.bias: [1024]
+	b11Norm1Weight       = 139527168 // blocks.11.norm1.weight: [1024]
+	b11Norm1Bias         = 139528192 // blocks.11.norm1.bias: [1024]
+	b11AttnQkvWeight     = 139529216 // blocks.11.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b11AttnQkvBias       = 142678016 // blocks.11.attn.qkv.bias: [3072]
+	b11AttnProjWeight    = 142681088 // blocks.11.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b11AttnProjBias      = 143730688 // blocks.11.attn.proj.bias: [1024]
+	b11Norm2Weight       = 143731712 // blocks.11.norm2.weight: [1024]
+	b11Norm2Bias         = 143732736 // blocks.11.norm2.bias: [1024]
+	b11MlpFc1Weight      = 143733760 // blocks.11.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b11MlpFc1Bias        = 147932160 // blocks.11.mlp.fc1.bias: [4096]
+	b11MlpFc2Weight      = 147936256 // blocks.11.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b11MlpFc2Bias        = 152131584 // blocks.11.mlp.fc2.bias: [1024]
+	b12Norm1Weight       = 152132608 // blocks.12.norm1.weight: [1024]
+	b12Norm1Bias         = 152133632 // blocks.12.norm1.bias: [1024]
+	b12AttnQkvWeight     = 152134656 // blocks.12.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b12AttnQkvBias       = 155283456 // blocks.12.attn.qkv.bias: [3072]
+	b12AttnProjWeight    = 155286528 // blocks.12.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b12AttnProjBias      = 156336128 // blocks.12.attn.proj.bias: [1024]
+	b12Norm2Weight       = 156337152 // blocks.12.norm2.weight: [1024]
+	b12Norm2Bias         = 156338176 // blocks.12.norm2.bias: [1024]
+	b12MlpFc1Weight      = 156339200 // blocks.12.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b12MlpFc1Bias        = 160537600 // blocks.12.mlp.fc1.bias: [4096]
+	b12MlpFc2Weight      = 160541696 // blocks.12.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b12MlpFc2Bias        = 164737024 // blocks.12.mlp.fc2.bias: [1024]
+	b13Norm1Weight       = 164738048 // blocks.13.norm1.weight: [1024]
+	b13Norm1Bias         = 164739072 // blocks.13.norm1.bias: [1024]
+	b13AttnQkvWeight     = 164740096 // blocks.13.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b13AttnQkvBias       = 167888896 // blocks.13.attn.qkv.bias: [3072]
+	b13AttnProjWeight    = 167891968 // blocks.13.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b13AttnProjBias      = 168941568 // blocks.13.attn.proj.bias: [1024]
+	b13Norm2Weight       = 168942592 // blocks.13.norm2.weight: [1024]
+	b13Norm2Bias         = 168943616 // blocks.13.norm2.bias: [1024]
+	b13MlpFc1Weight      = 168944640 // blocks.13.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b13MlpFc1Bias        = 173143040 // blocks.13.mlp.fc1.bias: [4096]
+	b13MlpFc2Weight      = 173147136 // blocks.13.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b13MlpFc2Bias        = 177342464 // blocks.13.mlp.fc2.bias: [1024]
+	b14Norm1Weight       = 177343488 // blocks.14.norm1.weight: [1024]
+	b14Norm1Bias         = 177344512 // blocks.14.norm1.bias: [1024]
+	b14AttnQkvWeight     = 177345536 // blocks.14.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b14AttnQkvBias       = 180494336 // blocks.14.attn.qkv.bias: [3072]
+	b14AttnProjWeight    = 180497408 // blocks.14.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b14AttnProjBias      = 181547008 // blocks.14.attn.proj.bias: [1024]
+	b14Norm2Weight       = 181548032 // blocks.14.norm2.weight: [1024]
+	b14Norm2Bias         = 181549056 // blocks.14.norm2.bias: [1024]
+	b14MlpFc1Weight      = 181550080 // blocks.14.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b14MlpFc1Bias        = 185748480 // blocks.14.mlp.fc1.bias: [4096]
+	b14MlpFc2Weight      = 185752576 // blocks.14.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b14MlpFc2Bias        = 189947904 // blocks.14.mlp.fc2.bias: [1024]
+	b15Norm1Weight       = 189948928 // blocks.15.norm1.weight: [1024]
+	b15Norm1Bias         = 189949952 // blocks.15.norm1.bias: [1024]
+	b15AttnQkvWeight     = 189950976 // blocks.15.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b15AttnQkvBias       = 193099776 // blocks.15.attn.qkv.bias: [3072]
+	b15AttnProjWeight    = 193102848 // blocks.15.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b15AttnProjBias      = 194152448 // blocks.15.attn.proj.bias: [1024]
+	b15Norm2Weight       = 194153472 // blocks.15.norm2.weight: [1024]
+	b15Norm2Bias         = 194154496 // blocks.15.norm2.bias: [1024]
+	b15MlpFc1Weight      = 194155520 // blocks.15.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b15MlpFc1Bias        = 198353920 // blocks.15.mlp.fc1.bias: [4096]
+	b15MlpFc2Weight      = 198358016 // blocks.15.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b15MlpFc2Bias        = 202553344 // blocks.15.mlp.fc2.bias: [1024]
+	b16Norm1Weight       = 202554368 // blocks.16.norm1.weight: [1024]
+	b16Norm1Bias         = 202555392 // blocks.16.norm1.bias: [1024]
+	b16AttnQkvWeight     = 202556416 // blocks.16.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b16AttnQkvBias       = 205705216 // blocks.16.attn.qkv.bias: [3072]
+	b16AttnProjWeight    = 205708288 // blocks.16.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b16AttnProjBias      = 206757888 // blocks.16.attn.proj.bias: [1024]
+	b16Norm2Weight       = 206758912 // blocks.16.norm2.weight: [1024]
+	b16Norm2Bias         = 206759936 // blocks.16.norm2.bias: [1024]
+	b16MlpFc1Weight      = 206760960 // blocks.16.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b16MlpFc1Bias        = 210959360 // blocks.16.mlp.fc1.bias: [4096]
+	b16MlpFc2Weight      = 210963456 // blocks.16.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b16MlpFc2Bias        = 215158784 // blocks.16.mlp.fc2.bias: [1024]
+	b17Norm1Weight       = 215159808 // blocks.17.norm1.weight: [1024]
+	b17Norm1Bias         = 215160832 // blocks.17.norm1.bias: [1024]
+	b17AttnQkvWeight     = 215161856 // blocks.17.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b17AttnQkvBias       = 218310656 // blocks.17.attn.qkv.bias: [3072]
+	b17AttnProjWeight    = 218313728 // blocks.17.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b17AttnProjBias      = 219363328 // blocks.17.attn.proj.bias: [1024]
+	b17Norm2Weight       = 219364352 // blocks.17.norm2.weight: [1024]
+	b17Norm2Bias         = 219365376 // blocks.17.norm2.bias: [1024]
+	b17MlpFc1Weight      = 219366400 // blocks.17.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b17MlpFc1Bias        = 223564800 // blocks.17.mlp.fc1.bias: [4096]
+	b17MlpFc2Weight      = 223568896 // blocks.17.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b17MlpFc2Bias        = 227764224 // blocks.17.mlp.fc2.bias: [1024]
+	b18Norm1Weight       = 227765248 // blocks.18.norm1.weight: [1024]
+	b18Norm1Bias         = 227766272 // blocks.18.norm1.bias: [1024]
+	b18AttnQkvWeight     = 227767296 // blocks.18.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b18AttnQkvBias       = 230916096 // blocks.18.attn.qkv.bias: [3072]
+	b18AttnProjWeight    = 230919168 // blocks.18.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b18AttnProjBias      = 231968768 // blocks.18.attn.proj.bias: [1024]
+	b18Norm2Weight       = 231969792 // blocks.18.norm2.weight: [1024]
+	b18Norm2Bias         = 231970816 // blocks.18.norm2.bias: [1024]
+	b18MlpFc1Weight      = 231971840 // blocks.18.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b18MlpFc1Bias        = 236170240 // blocks.18.mlp.fc1.bias: [4096]
+	b18MlpFc2Weight      = 236174336 // blocks.18.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b18MlpFc2Bias        = 240369664 // blocks.18.mlp.fc2.bias: [1024]
+	b19Norm1Weight       = 240370688 // blocks.19.norm1.weight: [1024]
+	b19Norm1Bias         = 240371712 // blocks.19.norm1.bias: [1024]
+	b19AttnQkvWeight     = 240372736 // blocks.19.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b19AttnQkvBias       = 243521536 // blocks.19.attn.qkv.bias: [3072]
+	b19AttnProjWeight    = 243524608 // blocks.19.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b19AttnProjBias      = 244574208 // blocks.19.attn.proj.bias: [1024]
+	b19Norm2Weight       = 244575232 // blocks.19.norm2.weight: [1024]
+	b19Norm2Bias         = 244576256 // blocks.19.norm2.bias: [1024]
+	b19MlpFc1Weight      = 244577280 // blocks.19.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b19MlpFc1Bias        = 248775680 // blocks.19.mlp.fc1.bias: [4096]
+	b19MlpFc2Weight      = 248779776 // blocks.19.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b19MlpFc2Bias        = 252975104 // blocks.19.mlp.fc2.bias: [1024]
+	b20Norm1Weight       = 252976128 // blocks.20.norm1.weight: [1024]
+	b20Norm1Bias         = 252977152 // blocks.20.norm1.bias: [1024]
+	b20AttnQkvWeight     = 252978176 // blocks.20.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b20AttnQkvBias       = 256126976 // blocks.20.attn.qkv.bias: [3072]
+	b20AttnProjWeight    = 256130048 // blocks.20.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b20AttnProjBias      = 257179648 // blocks.20.attn.proj.bias: [1024]
+	b20Norm2Weight       = 257180672 // blocks.20.norm2.weight: [1024]
+	b20Norm2Bias         = 257181696 // blocks.20.norm2.bias: [1024]
+	b20MlpFc1Weight      = 257182720 // blocks.20.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b20MlpFc1Bias        = 261381120 // blocks.20.mlp.fc1.bias: [4096]
+	b20MlpFc2Weight      = 261385216 // blocks.20.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b20MlpFc2Bias        = 265580544 // blocks.20.mlp.fc2.bias: [1024]
+	b21Norm1Weight       = 265581568 // blocks.21.norm1.weight: [1024]
+	b21Norm1Bias         = 265582592 // blocks.21.norm1.bias: [1024]
+	b21AttnQkvWeight     = 265583616 // blocks.21.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b21AttnQkvBias       = 268732416 // blocks.21.attn.qkv.bias: [3072]
+	b21AttnProjWeight    = 268735488 // blocks.21.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b21AttnProjBias      = 269785088 // blocks.21.attn.proj.bias: [1024]
+	b21Norm2Weight       = 269786112 // blocks.21.norm2.weight: [1024]
+	b21Norm2Bias         = 269787136 // blocks.21.norm2.bias: [1024]
+	b21MlpFc1Weight      = 269788160 // blocks.21.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b21MlpFc1Bias        = 273986560 // blocks.21.mlp.fc1.bias: [4096]
+	b21MlpFc2Weight      = 273990656 // blocks.21.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b21MlpFc2Bias        = 278185984 // blocks.21.mlp.fc2.bias: [1024]
+	b22Norm1Weight       = 278187008 // blocks.22.norm1.weight: [1024]
+	b22Norm1Bias         = 278188032 // blocks.22.norm1.bias: [1024]
+	b22AttnQkvWeight     = 278189056 // blocks.22.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b22AttnQkvBias       = 281337856 // blocks.22.attn.qkv.bias: [3072]
+	b22AttnProjWeight    = 281340928 // blocks.22.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b22AttnProjBias      = 282390528 // blocks.22.attn.proj.bias: [1024]
+	b22Norm2Weight       = 282391552 // blocks.22.norm2.weight: [1024]
+	b22Norm2Bias         = 282392576 // blocks.22.norm2.bias: [1024]
+	b22MlpFc1Weight      = 282393600 // blocks.22.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b22MlpFc1Bias        = 286592000 // blocks.22.mlp.fc1.bias: [4096]
+	b22MlpFc2Weight      = 286596096 // blocks.22.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b22MlpFc2Bias        = 290791424 // blocks.22.mlp.fc2.bias: [1024]
+	b23Norm1Weight       = 290792448 // blocks.23.norm1.weight: [1024]
+	b23Norm1Bias         = 290793472 // blocks.23.norm1.bias: [1024]
+	b23AttnQkvWeight     = 290794496 // blocks.23.attn.qkv.weight: 3072×1024, packed [192 1025 16]
+	b23AttnQkvBias       = 293943296 // blocks.23.attn.qkv.bias: [3072]
+	b23AttnProjWeight    = 293946368 // blocks.23.attn.proj.weight: 1024×1024, packed [64 1025 16]
+	b23AttnProjBias      = 294995968 // blocks.23.attn.proj.bias: [1024]
+	b23Norm2Weight       = 294996992 // blocks.23.norm2.weight: [1024]
+	b23Norm2Bias         = 294998016 // blocks.23.norm2.bias: [1024]
+	b23MlpFc1Weight      = 294999040 // blocks.23.mlp.fc1.weight: 4096×1024, packed [256 1025 16]
+	b23MlpFc1Bias        = 299197440 // blocks.23.mlp.fc1.bias: [4096]
+	b23MlpFc2Weight      = 299201536 // blocks.23.mlp.fc2.weight: 1024×4096, packed [64 4097 16]
+	b23MlpFc2Bias        = 303396864 // blocks.23.mlp.fc2.bias: [1024]
+	normWeight           = 303397888 // norm.weight: [1024]
+	normBias             = 303398912 // norm.bias: [1024]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -375,1729 +375,1729 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 3477504,
 	DType: "F32",
-	End:   16060416,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
-}, {
-	Begin: 16060416,
-	DType: "F32",
 	End:   16072704,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{3072},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{192, 1025, 16},
 }, {
 	Begin: 16072704,
 	DType: "F32",
-	End:   20267008,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	End:   16084992,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{3072},
 }, {
-	Begin: 20267008,
+	Begin: 16084992,
 	DType: "F32",
-	End:   20271104,
+	End:   20283392,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{64, 1025, 16},
+}, {
+	Begin: 20283392,
+	DType: "F32",
+	End:   20287488,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 20271104,
+	Begin: 20287488,
 	DType: "F32",
-	End:   20275200,
+	End:   20291584,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 20275200,
+	Begin: 20291584,
 	DType: "F32",
-	End:   20279296,
+	End:   20295680,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 20279296,
+	Begin: 20295680,
 	DType: "F32",
-	End:   37056512,
+	End:   37089280,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 37056512,
+	Begin: 37089280,
 	DType: "F32",
-	End:   37072896,
+	End:   37105664,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 37072896,
+	Begin: 37105664,
 	DType: "F32",
-	End:   53850112,
+	End:   53886976,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 53850112,
+	Begin: 53886976,
 	DType: "F32",
-	End:   53854208,
+	End:   53891072,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 53854208,
+	Begin: 53891072,
 	DType: "F32",
-	End:   53858304,
+	End:   53895168,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 53858304,
+	Begin: 53895168,
 	DType: "F32",
-	End:   53862400,
+	End:   53899264,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 53862400,
+	Begin: 53899264,
 	DType: "F32",
-	End:   66445312,
+	End:   66494464,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 66445312,
+	Begin: 66494464,
 	DType: "F32",
-	End:   66457600,
+	End:   66506752,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 66457600,
+	Begin: 66506752,
 	DType: "F32",
-	End:   70651904,
+	End:   70705152,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 70651904,
+	Begin: 70705152,
 	DType: "F32",
-	End:   70656000,
+	End:   70709248,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 70656000,
+	Begin: 70709248,
 	DType: "F32",
-	End:   70660096,
+	End:   70713344,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 70660096,
+	Begin: 70713344,
 	DType: "F32",
-	End:   70664192,
+	End:   70717440,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 70664192,
+	Begin: 70717440,
 	DType: "F32",
-	End:   87441408,
+	End:   87511040,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 87441408,
+	Begin: 87511040,
 	DType: "F32",
-	End:   87457792,
+	End:   87527424,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 87457792,
+	Begin: 87527424,
 	DType: "F32",
-	End:   104235008,
+	End:   104308736,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 104235008,
+	Begin: 104308736,
 	DType: "F32",
-	End:   104239104,
+	End:   104312832,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 104239104,
+	Begin: 104312832,
 	DType: "F32",
-	End:   104243200,
+	End:   104316928,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 104243200,
+	Begin: 104316928,
 	DType: "F32",
-	End:   104247296,
+	End:   104321024,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 104247296,
+	Begin: 104321024,
 	DType: "F32",
-	End:   116830208,
+	End:   116916224,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 116830208,
+	Begin: 116916224,
 	DType: "F32",
-	End:   116842496,
+	End:   116928512,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 116842496,
+	Begin: 116928512,
 	DType: "F32",
-	End:   121036800,
+	End:   121126912,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 121036800,
+	Begin: 121126912,
 	DType: "F32",
-	End:   121040896,
+	End:   121131008,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 121040896,
+	Begin: 121131008,
 	DType: "F32",
-	End:   121044992,
+	End:   121135104,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 121044992,
+	Begin: 121135104,
 	DType: "F32",
-	End:   121049088,
+	End:   121139200,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 121049088,
+	Begin: 121139200,
 	DType: "F32",
-	End:   137826304,
+	End:   137932800,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 137826304,
+	Begin: 137932800,
 	DType: "F32",
-	End:   137842688,
+	End:   137949184,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 137842688,
+	Begin: 137949184,
 	DType: "F32",
-	End:   154619904,
+	End:   154730496,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 154619904,
+	Begin: 154730496,
 	DType: "F32",
-	End:   154624000,
+	End:   154734592,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 154624000,
+	Begin: 154734592,
 	DType: "F32",
-	End:   154628096,
+	End:   154738688,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 154628096,
+	Begin: 154738688,
 	DType: "F32",
-	End:   154632192,
+	End:   154742784,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 154632192,
+	Begin: 154742784,
 	DType: "F32",
-	End:   167215104,
+	End:   167337984,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 167215104,
+	Begin: 167337984,
 	DType: "F32",
-	End:   167227392,
+	End:   167350272,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 167227392,
+	Begin: 167350272,
 	DType: "F32",
-	End:   171421696,
+	End:   171548672,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 171421696,
+	Begin: 171548672,
 	DType: "F32",
-	End:   171425792,
+	End:   171552768,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 171425792,
+	Begin: 171552768,
 	DType: "F32",
-	End:   171429888,
+	End:   171556864,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 171429888,
+	Begin: 171556864,
 	DType: "F32",
-	End:   171433984,
+	End:   171560960,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 171433984,
+	Begin: 171560960,
 	DType: "F32",
-	End:   188211200,
+	End:   188354560,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 188211200,
+	Begin: 188354560,
 	DType: "F32",
-	End:   188227584,
+	End:   188370944,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 188227584,
+	Begin: 188370944,
 	DType: "F32",
-	End:   205004800,
+	End:   205152256,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 205004800,
+	Begin: 205152256,
 	DType: "F32",
-	End:   205008896,
+	End:   205156352,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 205008896,
+	Begin: 205156352,
 	DType: "F32",
-	End:   205012992,
+	End:   205160448,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 205012992,
+	Begin: 205160448,
 	DType: "F32",
-	End:   205017088,
+	End:   205164544,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 205017088,
+	Begin: 205164544,
 	DType: "F32",
-	End:   217600000,
+	End:   217759744,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 217600000,
+	Begin: 217759744,
 	DType: "F32",
-	End:   217612288,
+	End:   217772032,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 217612288,
+	Begin: 217772032,
 	DType: "F32",
-	End:   221806592,
+	End:   221970432,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 221806592,
+	Begin: 221970432,
 	DType: "F32",
-	End:   221810688,
+	End:   221974528,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 221810688,
+	Begin: 221974528,
 	DType: "F32",
-	End:   221814784,
+	End:   221978624,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 221814784,
+	Begin: 221978624,
 	DType: "F32",
-	End:   221818880,
+	End:   221982720,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 221818880,
+	Begin: 221982720,
 	DType: "F32",
-	End:   238596096,
+	End:   238776320,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 238596096,
+	Begin: 238776320,
 	DType: "F32",
-	End:   238612480,
+	End:   238792704,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 238612480,
+	Begin: 238792704,
 	DType: "F32",
-	End:   255389696,
+	End:   255574016,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 255389696,
+	Begin: 255574016,
 	DType: "F32",
-	End:   255393792,
+	End:   255578112,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 255393792,
+	Begin: 255578112,
 	DType: "F32",
-	End:   255397888,
+	End:   255582208,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 255397888,
+	Begin: 255582208,
 	DType: "F32",
-	End:   255401984,
+	End:   255586304,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 255401984,
+	Begin: 255586304,
 	DType: "F32",
-	End:   267984896,
+	End:   268181504,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 267984896,
+	Begin: 268181504,
 	DType: "F32",
-	End:   267997184,
+	End:   268193792,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 267997184,
+	Begin: 268193792,
 	DType: "F32",
-	End:   272191488,
+	End:   272392192,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 272191488,
+	Begin: 272392192,
 	DType: "F32",
-	End:   272195584,
+	End:   272396288,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 272195584,
+	Begin: 272396288,
 	DType: "F32",
-	End:   272199680,
+	End:   272400384,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 272199680,
+	Begin: 272400384,
 	DType: "F32",
-	End:   272203776,
+	End:   272404480,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 272203776,
+	Begin: 272404480,
 	DType: "F32",
-	End:   288980992,
+	End:   289198080,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 288980992,
+	Begin: 289198080,
 	DType: "F32",
-	End:   288997376,
+	End:   289214464,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 288997376,
+	Begin: 289214464,
 	DType: "F32",
-	End:   305774592,
+	End:   305995776,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 305774592,
+	Begin: 305995776,
 	DType: "F32",
-	End:   305778688,
+	End:   305999872,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 305778688,
+	Begin: 305999872,
 	DType: "F32",
-	End:   305782784,
+	End:   306003968,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 305782784,
+	Begin: 306003968,
 	DType: "F32",
-	End:   305786880,
+	End:   306008064,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 305786880,
+	Begin: 306008064,
 	DType: "F32",
-	End:   318369792,
+	End:   318603264,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 318369792,
+	Begin: 318603264,
 	DType: "F32",
-	End:   318382080,
+	End:   318615552,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 318382080,
+	Begin: 318615552,
 	DType: "F32",
-	End:   322576384,
+	End:   322813952,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 322576384,
+	Begin: 322813952,
 	DType: "F32",
-	End:   322580480,
+	End:   322818048,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 322580480,
+	Begin: 322818048,
 	DType: "F32",
-	End:   322584576,
+	End:   322822144,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 322584576,
+	Begin: 322822144,
 	DType: "F32",
-	End:   322588672,
+	End:   322826240,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 322588672,
+	Begin: 322826240,
 	DType: "F32",
-	End:   339365888,
+	End:   339619840,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 339365888,
+	Begin: 339619840,
 	DType: "F32",
-	End:   339382272,
+	End:   339636224,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 339382272,
+	Begin: 339636224,
 	DType: "F32",
-	End:   356159488,
+	End:   356417536,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 356159488,
+	Begin: 356417536,
 	DType: "F32",
-	End:   356163584,
+	End:   356421632,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 356163584,
+	Begin: 356421632,
 	DType: "F32",
-	End:   356167680,
+	End:   356425728,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 356167680,
+	Begin: 356425728,
 	DType: "F32",
-	End:   356171776,
+	End:   356429824,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 356171776,
+	Begin: 356429824,
 	DType: "F32",
-	End:   368754688,
+	End:   369025024,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 368754688,
+	Begin: 369025024,
 	DType: "F32",
-	End:   368766976,
+	End:   369037312,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 368766976,
+	Begin: 369037312,
 	DType: "F32",
-	End:   372961280,
+	End:   373235712,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 372961280,
+	Begin: 373235712,
 	DType: "F32",
-	End:   372965376,
+	End:   373239808,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 372965376,
+	Begin: 373239808,
 	DType: "F32",
-	End:   372969472,
+	End:   373243904,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 372969472,
+	Begin: 373243904,
 	DType: "F32",
-	End:   372973568,
+	End:   373248000,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 372973568,
+	Begin: 373248000,
 	DType: "F32",
-	End:   389750784,
+	End:   390041600,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 389750784,
+	Begin: 390041600,
 	DType: "F32",
-	End:   389767168,
+	End:   390057984,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 389767168,
+	Begin: 390057984,
 	DType: "F32",
-	End:   406544384,
+	End:   406839296,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 406544384,
+	Begin: 406839296,
 	DType: "F32",
-	End:   406548480,
+	End:   406843392,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 406548480,
+	Begin: 406843392,
 	DType: "F32",
-	End:   406552576,
+	End:   406847488,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 406552576,
+	Begin: 406847488,
 	DType: "F32",
-	End:   406556672,
+	End:   406851584,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 406556672,
+	Begin: 406851584,
 	DType: "F32",
-	End:   419139584,
+	End:   419446784,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 419139584,
+	Begin: 419446784,
 	DType: "F32",
-	End:   419151872,
+	End:   419459072,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 419151872,
+	Begin: 419459072,
 	DType: "F32",
-	End:   423346176,
+	End:   423657472,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 423346176,
+	Begin: 423657472,
 	DType: "F32",
-	End:   423350272,
+	End:   423661568,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 423350272,
+	Begin: 423661568,
 	DType: "F32",
-	End:   423354368,
+	End:   423665664,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 423354368,
+	Begin: 423665664,
 	DType: "F32",
-	End:   423358464,
+	End:   423669760,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 423358464,
+	Begin: 423669760,
 	DType: "F32",
-	End:   440135680,
+	End:   440463360,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 440135680,
+	Begin: 440463360,
 	DType: "F32",
-	End:   440152064,
+	End:   440479744,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 440152064,
+	Begin: 440479744,
 	DType: "F32",
-	End:   456929280,
+	End:   457261056,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 456929280,
+	Begin: 457261056,
 	DType: "F32",
-	End:   456933376,
+	End:   457265152,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 456933376,
+	Begin: 457265152,
 	DType: "F32",
-	End:   456937472,
+	End:   457269248,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 456937472,
+	Begin: 457269248,
 	DType: "F32",
-	End:   456941568,
+	End:   457273344,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 456941568,
+	Begin: 457273344,
 	DType: "F32",
-	End:   469524480,
+	End:   469868544,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 469524480,
+	Begin: 469868544,
 	DType: "F32",
-	End:   469536768,
+	End:   469880832,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 469536768,
+	Begin: 469880832,
 	DType: "F32",
-	End:   473731072,
+	End:   474079232,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 473731072,
+	Begin: 474079232,
 	DType: "F32",
-	End:   473735168,
+	End:   474083328,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 473735168,
+	Begin: 474083328,
 	DType: "F32",
-	End:   473739264,
+	End:   474087424,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 473739264,
+	Begin: 474087424,
 	DType: "F32",
-	End:   473743360,
+	End:   474091520,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 473743360,
+	Begin: 474091520,
 	DType: "F32",
-	End:   490520576,
+	End:   490885120,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 490520576,
+	Begin: 490885120,
 	DType: "F32",
-	End:   490536960,
+	End:   490901504,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 490536960,
+	Begin: 490901504,
 	DType: "F32",
-	End:   507314176,
+	End:   507682816,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 507314176,
+	Begin: 507682816,
 	DType: "F32",
-	End:   507318272,
+	End:   507686912,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 507318272,
+	Begin: 507686912,
 	DType: "F32",
-	End:   507322368,
+	End:   507691008,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 507322368,
+	Begin: 507691008,
 	DType: "F32",
-	End:   507326464,
+	End:   507695104,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 507326464,
+	Begin: 507695104,
 	DType: "F32",
-	End:   519909376,
+	End:   520290304,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 519909376,
+	Begin: 520290304,
 	DType: "F32",
-	End:   519921664,
+	End:   520302592,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 519921664,
+	Begin: 520302592,
 	DType: "F32",
-	End:   524115968,
+	End:   524500992,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 524115968,
+	Begin: 524500992,
 	DType: "F32",
-	End:   524120064,
+	End:   524505088,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 524120064,
+	Begin: 524505088,
 	DType: "F32",
-	End:   524124160,
+	End:   524509184,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 524124160,
+	Begin: 524509184,
 	DType: "F32",
-	End:   524128256,
+	End:   524513280,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 524128256,
+	Begin: 524513280,
 	DType: "F32",
-	End:   540905472,
+	End:   541306880,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 540905472,
+	Begin: 541306880,
 	DType: "F32",
-	End:   540921856,
+	End:   541323264,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 540921856,
+	Begin: 541323264,
 	DType: "F32",
-	End:   557699072,
+	End:   558104576,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 557699072,
+	Begin: 558104576,
 	DType: "F32",
-	End:   557703168,
+	End:   558108672,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 557703168,
+	Begin: 558108672,
 	DType: "F32",
-	End:   557707264,
+	End:   558112768,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 557707264,
+	Begin: 558112768,
 	DType: "F32",
-	End:   557711360,
+	End:   558116864,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 557711360,
+	Begin: 558116864,
 	DType: "F32",
-	End:   570294272,
+	End:   570712064,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 570294272,
+	Begin: 570712064,
 	DType: "F32",
-	End:   570306560,
+	End:   570724352,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 570306560,
+	Begin: 570724352,
 	DType: "F32",
-	End:   574500864,
+	End:   574922752,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 574500864,
+	Begin: 574922752,
 	DType: "F32",
-	End:   574504960,
+	End:   574926848,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 574504960,
+	Begin: 574926848,
 	DType: "F32",
-	End:   574509056,
+	End:   574930944,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 574509056,
+	Begin: 574930944,
 	DType: "F32",
-	End:   574513152,
+	End:   574935040,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 574513152,
+	Begin: 574935040,
 	DType: "F32",
-	End:   591290368,
+	End:   591728640,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 591290368,
+	Begin: 591728640,
 	DType: "F32",
-	End:   591306752,
+	End:   591745024,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 591306752,
+	Begin: 591745024,
 	DType: "F32",
-	End:   608083968,
+	End:   608526336,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 608083968,
+	Begin: 608526336,
 	DType: "F32",
-	End:   608088064,
+	End:   608530432,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 608088064,
+	Begin: 608530432,
 	DType: "F32",
-	End:   608092160,
+	End:   608534528,
 	Name:  "blocks.12.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 608092160,
+	Begin: 608534528,
 	DType: "F32",
-	End:   608096256,
+	End:   608538624,
 	Name:  "blocks.12.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 608096256,
+	Begin: 608538624,
 	DType: "F32",
-	End:   620679168,
+	End:   621133824,
 	Name:  "blocks.12.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 620679168,
+	Begin: 621133824,
 	DType: "F32",
-	End:   620691456,
+	End:   621146112,
 	Name:  "blocks.12.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 620691456,
+	Begin: 621146112,
 	DType: "F32",
-	End:   624885760,
+	End:   625344512,
 	Name:  "blocks.12.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 624885760,
+	Begin: 625344512,
 	DType: "F32",
-	End:   624889856,
+	End:   625348608,
 	Name:  "blocks.12.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 624889856,
+	Begin: 625348608,
 	DType: "F32",
-	End:   624893952,
+	End:   625352704,
 	Name:  "blocks.12.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 624893952,
+	Begin: 625352704,
 	DType: "F32",
-	End:   624898048,
+	End:   625356800,
 	Name:  "blocks.12.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 624898048,
+	Begin: 625356800,
 	DType: "F32",
-	End:   641675264,
+	End:   642150400,
 	Name:  "blocks.12.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 641675264,
+	Begin: 642150400,
 	DType: "F32",
-	End:   641691648,
+	End:   642166784,
 	Name:  "blocks.12.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 641691648,
+	Begin: 642166784,
 	DType: "F32",
-	End:   658468864,
+	End:   658948096,
 	Name:  "blocks.12.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 658468864,
+	Begin: 658948096,
 	DType: "F32",
-	End:   658472960,
+	End:   658952192,
 	Name:  "blocks.12.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 658472960,
+	Begin: 658952192,
 	DType: "F32",
-	End:   658477056,
+	End:   658956288,
 	Name:  "blocks.13.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 658477056,
+	Begin: 658956288,
 	DType: "F32",
-	End:   658481152,
+	End:   658960384,
 	Name:  "blocks.13.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 658481152,
+	Begin: 658960384,
 	DType: "F32",
-	End:   671064064,
+	End:   671555584,
 	Name:  "blocks.13.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 671064064,
+	Begin: 671555584,
 	DType: "F32",
-	End:   671076352,
+	End:   671567872,
 	Name:  "blocks.13.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 671076352,
+	Begin: 671567872,
 	DType: "F32",
-	End:   675270656,
+	End:   675766272,
 	Name:  "blocks.13.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 675270656,
+	Begin: 675766272,
 	DType: "F32",
-	End:   675274752,
+	End:   675770368,
 	Name:  "blocks.13.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 675274752,
+	Begin: 675770368,
 	DType: "F32",
-	End:   675278848,
+	End:   675774464,
 	Name:  "blocks.13.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 675278848,
+	Begin: 675774464,
 	DType: "F32",
-	End:   675282944,
+	End:   675778560,
 	Name:  "blocks.13.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 675282944,
+	Begin: 675778560,
 	DType: "F32",
-	End:   692060160,
+	End:   692572160,
 	Name:  "blocks.13.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 692060160,
+	Begin: 692572160,
 	DType: "F32",
-	End:   692076544,
+	End:   692588544,
 	Name:  "blocks.13.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 692076544,
+	Begin: 692588544,
 	DType: "F32",
-	End:   708853760,
+	End:   709369856,
 	Name:  "blocks.13.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 708853760,
+	Begin: 709369856,
 	DType: "F32",
-	End:   708857856,
+	End:   709373952,
 	Name:  "blocks.13.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 708857856,
+	Begin: 709373952,
 	DType: "F32",
-	End:   708861952,
+	End:   709378048,
 	Name:  "blocks.14.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 708861952,
+	Begin: 709378048,
 	DType: "F32",
-	End:   708866048,
+	End:   709382144,
 	Name:  "blocks.14.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 708866048,
+	Begin: 709382144,
 	DType: "F32",
-	End:   721448960,
+	End:   721977344,
 	Name:  "blocks.14.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 721448960,
+	Begin: 721977344,
 	DType: "F32",
-	End:   721461248,
+	End:   721989632,
 	Name:  "blocks.14.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 721461248,
+	Begin: 721989632,
 	DType: "F32",
-	End:   725655552,
+	End:   726188032,
 	Name:  "blocks.14.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 725655552,
+	Begin: 726188032,
 	DType: "F32",
-	End:   725659648,
+	End:   726192128,
 	Name:  "blocks.14.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 725659648,
+	Begin: 726192128,
 	DType: "F32",
-	End:   725663744,
+	End:   726196224,
 	Name:  "blocks.14.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 725663744,
+	Begin: 726196224,
 	DType: "F32",
-	End:   725667840,
+	End:   726200320,
 	Name:  "blocks.14.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 725667840,
+	Begin: 726200320,
 	DType: "F32",
-	End:   742445056,
+	End:   742993920,
 	Name:  "blocks.14.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 742445056,
+	Begin: 742993920,
 	DType: "F32",
-	End:   742461440,
+	End:   743010304,
 	Name:  "blocks.14.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 742461440,
+	Begin: 743010304,
 	DType: "F32",
-	End:   759238656,
+	End:   759791616,
 	Name:  "blocks.14.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 759238656,
+	Begin: 759791616,
 	DType: "F32",
-	End:   759242752,
+	End:   759795712,
 	Name:  "blocks.14.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 759242752,
+	Begin: 759795712,
 	DType: "F32",
-	End:   759246848,
+	End:   759799808,
 	Name:  "blocks.15.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 759246848,
+	Begin: 759799808,
 	DType: "F32",
-	End:   759250944,
+	End:   759803904,
 	Name:  "blocks.15.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 759250944,
+	Begin: 759803904,
 	DType: "F32",
-	End:   771833856,
+	End:   772399104,
 	Name:  "blocks.15.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 771833856,
+	Begin: 772399104,
 	DType: "F32",
-	End:   771846144,
+	End:   772411392,
 	Name:  "blocks.15.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 771846144,
+	Begin: 772411392,
 	DType: "F32",
-	End:   776040448,
+	End:   776609792,
 	Name:  "blocks.15.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 776040448,
+	Begin: 776609792,
 	DType: "F32",
-	End:   776044544,
+	End:   776613888,
 	Name:  "blocks.15.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 776044544,
+	Begin: 776613888,
 	DType: "F32",
-	End:   776048640,
+	End:   776617984,
 	Name:  "blocks.15.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 776048640,
+	Begin: 776617984,
 	DType: "F32",
-	End:   776052736,
+	End:   776622080,
 	Name:  "blocks.15.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 776052736,
+	Begin: 776622080,
 	DType: "F32",
-	End:   792829952,
+	End:   793415680,
 	Name:  "blocks.15.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 792829952,
+	Begin: 793415680,
 	DType: "F32",
-	End:   792846336,
+	End:   793432064,
 	Name:  "blocks.15.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 792846336,
+	Begin: 793432064,
 	DType: "F32",
-	End:   809623552,
+	End:   810213376,
 	Name:  "blocks.15.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 809623552,
+	Begin: 810213376,
 	DType: "F32",
-	End:   809627648,
+	End:   810217472,
 	Name:  "blocks.15.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 809627648,
+	Begin: 810217472,
 	DType: "F32",
-	End:   809631744,
+	End:   810221568,
 	Name:  "blocks.16.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 809631744,
+	Begin: 810221568,
 	DType: "F32",
-	End:   809635840,
+	End:   810225664,
 	Name:  "blocks.16.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 809635840,
+	Begin: 810225664,
 	DType: "F32",
-	End:   822218752,
+	End:   822820864,
 	Name:  "blocks.16.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 822218752,
+	Begin: 822820864,
 	DType: "F32",
-	End:   822231040,
+	End:   822833152,
 	Name:  "blocks.16.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 822231040,
+	Begin: 822833152,
 	DType: "F32",
-	End:   826425344,
+	End:   827031552,
 	Name:  "blocks.16.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 826425344,
+	Begin: 827031552,
 	DType: "F32",
-	End:   826429440,
+	End:   827035648,
 	Name:  "blocks.16.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 826429440,
+	Begin: 827035648,
 	DType: "F32",
-	End:   826433536,
+	End:   827039744,
 	Name:  "blocks.16.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 826433536,
+	Begin: 827039744,
 	DType: "F32",
-	End:   826437632,
+	End:   827043840,
 	Name:  "blocks.16.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 826437632,
+	Begin: 827043840,
 	DType: "F32",
-	End:   843214848,
+	End:   843837440,
 	Name:  "blocks.16.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 843214848,
+	Begin: 843837440,
 	DType: "F32",
-	End:   843231232,
+	End:   843853824,
 	Name:  "blocks.16.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 843231232,
+	Begin: 843853824,
 	DType: "F32",
-	End:   860008448,
+	End:   860635136,
 	Name:  "blocks.16.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 860008448,
+	Begin: 860635136,
 	DType: "F32",
-	End:   860012544,
+	End:   860639232,
 	Name:  "blocks.16.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 860012544,
+	Begin: 860639232,
 	DType: "F32",
-	End:   860016640,
+	End:   860643328,
 	Name:  "blocks.17.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 860016640,
+	Begin: 860643328,
 	DType: "F32",
-	End:   860020736,
+	End:   860647424,
 	Name:  "blocks.17.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 860020736,
+	Begin: 860647424,
 	DType: "F32",
-	End:   872603648,
+	End:   873242624,
 	Name:  "blocks.17.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 872603648,
+	Begin: 873242624,
 	DType: "F32",
-	End:   872615936,
+	End:   873254912,
 	Name:  "blocks.17.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 872615936,
+	Begin: 873254912,
 	DType: "F32",
-	End:   876810240,
+	End:   877453312,
 	Name:  "blocks.17.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 876810240,
+	Begin: 877453312,
 	DType: "F32",
-	End:   876814336,
+	End:   877457408,
 	Name:  "blocks.17.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 876814336,
+	Begin: 877457408,
 	DType: "F32",
-	End:   876818432,
+	End:   877461504,
 	Name:  "blocks.17.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 876818432,
+	Begin: 877461504,
 	DType: "F32",
-	End:   876822528,
+	End:   877465600,
 	Name:  "blocks.17.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 876822528,
+	Begin: 877465600,
 	DType: "F32",
-	End:   893599744,
+	End:   894259200,
 	Name:  "blocks.17.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 893599744,
+	Begin: 894259200,
 	DType: "F32",
-	End:   893616128,
+	End:   894275584,
 	Name:  "blocks.17.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 893616128,
+	Begin: 894275584,
 	DType: "F32",
-	End:   910393344,
+	End:   911056896,
 	Name:  "blocks.17.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 910393344,
+	Begin: 911056896,
 	DType: "F32",
-	End:   910397440,
+	End:   911060992,
 	Name:  "blocks.17.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 910397440,
+	Begin: 911060992,
 	DType: "F32",
-	End:   910401536,
+	End:   911065088,
 	Name:  "blocks.18.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 910401536,
+	Begin: 911065088,
 	DType: "F32",
-	End:   910405632,
+	End:   911069184,
 	Name:  "blocks.18.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 910405632,
+	Begin: 911069184,
 	DType: "F32",
-	End:   922988544,
+	End:   923664384,
 	Name:  "blocks.18.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 922988544,
+	Begin: 923664384,
 	DType: "F32",
-	End:   923000832,
+	End:   923676672,
 	Name:  "blocks.18.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 923000832,
+	Begin: 923676672,
 	DType: "F32",
-	End:   927195136,
+	End:   927875072,
 	Name:  "blocks.18.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 927195136,
+	Begin: 927875072,
 	DType: "F32",
-	End:   927199232,
+	End:   927879168,
 	Name:  "blocks.18.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 927199232,
+	Begin: 927879168,
 	DType: "F32",
-	End:   927203328,
+	End:   927883264,
 	Name:  "blocks.18.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 927203328,
+	Begin: 927883264,
 	DType: "F32",
-	End:   927207424,
+	End:   927887360,
 	Name:  "blocks.18.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 927207424,
+	Begin: 927887360,
 	DType: "F32",
-	End:   943984640,
+	End:   944680960,
 	Name:  "blocks.18.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 943984640,
+	Begin: 944680960,
 	DType: "F32",
-	End:   944001024,
+	End:   944697344,
 	Name:  "blocks.18.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 944001024,
+	Begin: 944697344,
 	DType: "F32",
-	End:   960778240,
+	End:   961478656,
 	Name:  "blocks.18.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 960778240,
+	Begin: 961478656,
 	DType: "F32",
-	End:   960782336,
+	End:   961482752,
 	Name:  "blocks.18.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 960782336,
+	Begin: 961482752,
 	DType: "F32",
-	End:   960786432,
+	End:   961486848,
 	Name:  "blocks.19.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 960786432,
+	Begin: 961486848,
 	DType: "F32",
-	End:   960790528,
+	End:   961490944,
 	Name:  "blocks.19.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 960790528,
+	Begin: 961490944,
 	DType: "F32",
-	End:   973373440,
+	End:   974086144,
 	Name:  "blocks.19.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 973373440,
+	Begin: 974086144,
 	DType: "F32",
-	End:   973385728,
+	End:   974098432,
 	Name:  "blocks.19.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 973385728,
+	Begin: 974098432,
 	DType: "F32",
-	End:   977580032,
+	End:   978296832,
 	Name:  "blocks.19.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 977580032,
+	Begin: 978296832,
 	DType: "F32",
-	End:   977584128,
+	End:   978300928,
 	Name:  "blocks.19.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 977584128,
+	Begin: 978300928,
 	DType: "F32",
-	End:   977588224,
+	End:   978305024,
 	Name:  "blocks.19.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 977588224,
+	Begin: 978305024,
 	DType: "F32",
-	End:   977592320,
+	End:   978309120,
 	Name:  "blocks.19.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 977592320,
+	Begin: 978309120,
 	DType: "F32",
-	End:   994369536,
+	End:   995102720,
 	Name:  "blocks.19.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 994369536,
+	Begin: 995102720,
 	DType: "F32",
-	End:   994385920,
+	End:   995119104,
 	Name:  "blocks.19.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 994385920,
+	Begin: 995119104,
 	DType: "F32",
-	End:   1011163136,
+	End:   1011900416,
 	Name:  "blocks.19.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 1011163136,
+	Begin: 1011900416,
 	DType: "F32",
-	End:   1011167232,
+	End:   1011904512,
 	Name:  "blocks.19.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1011167232,
+	Begin: 1011904512,
 	DType: "F32",
-	End:   1011171328,
+	End:   1011908608,
 	Name:  "blocks.20.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1011171328,
+	Begin: 1011908608,
 	DType: "F32",
-	End:   1011175424,
+	End:   1011912704,
 	Name:  "blocks.20.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1011175424,
+	Begin: 1011912704,
 	DType: "F32",
-	End:   1023758336,
+	End:   1024507904,
 	Name:  "blocks.20.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 1023758336,
+	Begin: 1024507904,
 	DType: "F32",
-	End:   1023770624,
+	End:   1024520192,
 	Name:  "blocks.20.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 1023770624,
+	Begin: 1024520192,
 	DType: "F32",
-	End:   1027964928,
+	End:   1028718592,
 	Name:  "blocks.20.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 1027964928,
+	Begin: 1028718592,
 	DType: "F32",
-	End:   1027969024,
+	End:   1028722688,
 	Name:  "blocks.20.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1027969024,
+	Begin: 1028722688,
 	DType: "F32",
-	End:   1027973120,
+	End:   1028726784,
 	Name:  "blocks.20.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1027973120,
+	Begin: 1028726784,
 	DType: "F32",
-	End:   1027977216,
+	End:   1028730880,
 	Name:  "blocks.20.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1027977216,
+	Begin: 1028730880,
 	DType: "F32",
-	End:   1044754432,
+	End:   1045524480,
 	Name:  "blocks.20.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 1044754432,
+	Begin: 1045524480,
 	DType: "F32",
-	End:   1044770816,
+	End:   1045540864,
 	Name:  "blocks.20.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 1044770816,
+	Begin: 1045540864,
 	DType: "F32",
-	End:   1061548032,
+	End:   1062322176,
 	Name:  "blocks.20.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 1061548032,
+	Begin: 1062322176,
 	DType: "F32",
-	End:   1061552128,
+	End:   1062326272,
 	Name:  "blocks.20.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1061552128,
+	Begin: 1062326272,
 	DType: "F32",
-	End:   1061556224,
+	End:   1062330368,
 	Name:  "blocks.21.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1061556224,
+	Begin: 1062330368,
 	DType: "F32",
-	End:   1061560320,
+	End:   1062334464,
 	Name:  "blocks.21.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1061560320,
+	Begin: 1062334464,
 	DType: "F32",
-	End:   1074143232,
+	End:   1074929664,
 	Name:  "blocks.21.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 1074143232,
+	Begin: 1074929664,
 	DType: "F32",
-	End:   1074155520,
+	End:   1074941952,
 	Name:  "blocks.21.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 1074155520,
+	Begin: 1074941952,
 	DType: "F32",
-	End:   1078349824,
+	End:   1079140352,
 	Name:  "blocks.21.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 1078349824,
+	Begin: 1079140352,
 	DType: "F32",
-	End:   1078353920,
+	End:   1079144448,
 	Name:  "blocks.21.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1078353920,
+	Begin: 1079144448,
 	DType: "F32",
-	End:   1078358016,
+	End:   1079148544,
 	Name:  "blocks.21.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1078358016,
+	Begin: 1079148544,
 	DType: "F32",
-	End:   1078362112,
+	End:   1079152640,
 	Name:  "blocks.21.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1078362112,
+	Begin: 1079152640,
 	DType: "F32",
-	End:   1095139328,
+	End:   1095946240,
 	Name:  "blocks.21.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 1095139328,
+	Begin: 1095946240,
 	DType: "F32",
-	End:   1095155712,
+	End:   1095962624,
 	Name:  "blocks.21.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 1095155712,
+	Begin: 1095962624,
 	DType: "F32",
-	End:   1111932928,
+	End:   1112743936,
 	Name:  "blocks.21.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 1111932928,
+	Begin: 1112743936,
 	DType: "F32",
-	End:   1111937024,
+	End:   1112748032,
 	Name:  "blocks.21.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1111937024,
+	Begin: 1112748032,
 	DType: "F32",
-	End:   1111941120,
+	End:   1112752128,
 	Name:  "blocks.22.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1111941120,
+	Begin: 1112752128,
 	DType: "F32",
-	End:   1111945216,
+	End:   1112756224,
 	Name:  "blocks.22.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1111945216,
+	Begin: 1112756224,
 	DType: "F32",
-	End:   1124528128,
+	End:   1125351424,
 	Name:  "blocks.22.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 1124528128,
+	Begin: 1125351424,
 	DType: "F32",
-	End:   1124540416,
+	End:   1125363712,
 	Name:  "blocks.22.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 1124540416,
+	Begin: 1125363712,
 	DType: "F32",
-	End:   1128734720,
+	End:   1129562112,
 	Name:  "blocks.22.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 1128734720,
+	Begin: 1129562112,
 	DType: "F32",
-	End:   1128738816,
+	End:   1129566208,
 	Name:  "blocks.22.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1128738816,
+	Begin: 1129566208,
 	DType: "F32",
-	End:   1128742912,
+	End:   1129570304,
 	Name:  "blocks.22.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1128742912,
+	Begin: 1129570304,
 	DType: "F32",
-	End:   1128747008,
+	End:   1129574400,
 	Name:  "blocks.22.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1128747008,
+	Begin: 1129574400,
 	DType: "F32",
-	End:   1145524224,
+	End:   1146368000,
 	Name:  "blocks.22.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 1145524224,
+	Begin: 1146368000,
 	DType: "F32",
-	End:   1145540608,
+	End:   1146384384,
 	Name:  "blocks.22.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 1145540608,
+	Begin: 1146384384,
 	DType: "F32",
-	End:   1162317824,
+	End:   1163165696,
 	Name:  "blocks.22.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 1162317824,
+	Begin: 1163165696,
 	DType: "F32",
-	End:   1162321920,
+	End:   1163169792,
 	Name:  "blocks.22.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1162321920,
+	Begin: 1163169792,
 	DType: "F32",
-	End:   1162326016,
+	End:   1163173888,
 	Name:  "blocks.23.norm1.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1162326016,
+	Begin: 1163173888,
 	DType: "F32",
-	End:   1162330112,
+	End:   1163177984,
 	Name:  "blocks.23.norm1.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1162330112,
+	Begin: 1163177984,
 	DType: "F32",
-	End:   1174913024,
+	End:   1175773184,
 	Name:  "blocks.23.attn.qkv.weight",
-	Shape: []int{192, 1024, 16},
+	Shape: []int{192, 1025, 16},
 }, {
-	Begin: 1174913024,
+	Begin: 1175773184,
 	DType: "F32",
-	End:   1174925312,
+	End:   1175785472,
 	Name:  "blocks.23.attn.qkv.bias",
 	Shape: []int{3072},
 }, {
-	Begin: 1174925312,
+	Begin: 1175785472,
 	DType: "F32",
-	End:   1179119616,
+	End:   1179983872,
 	Name:  "blocks.23.attn.proj.weight",
-	Shape: []int{64, 1024, 16},
+	Shape: []int{64, 1025, 16},
 }, {
-	Begin: 1179119616,
+	Begin: 1179983872,
 	DType: "F32",
-	End:   1179123712,
+	End:   1179987968,
 	Name:  "blocks.23.attn.proj.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1179123712,
+	Begin: 1179987968,
 	DType: "F32",
-	End:   1179127808,
+	End:   1179992064,
 	Name:  "blocks.23.norm2.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1179127808,
+	Begin: 1179992064,
 	DType: "F32",
-	End:   1179131904,
+	End:   1179996160,
 	Name:  "blocks.23.norm2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1179131904,
+	Begin: 1179996160,
 	DType: "F32",
-	End:   1195909120,
+	End:   1196789760,
 	Name:  "blocks.23.mlp.fc1.weight",
-	Shape: []int{256, 1024, 16},
+	Shape: []int{256, 1025, 16},
 }, {
-	Begin: 1195909120,
+	Begin: 1196789760,
 	DType: "F32",
-	End:   1195925504,
+	End:   1196806144,
 	Name:  "blocks.23.mlp.fc1.bias",
 	Shape: []int{4096},
 }, {
-	Begin: 1195925504,
+	Begin: 1196806144,
 	DType: "F32",
-	End:   1212702720,
+	End:   1213587456,
 	Name:  "blocks.23.mlp.fc2.weight",
-	Shape: []int{64, 4096, 16},
+	Shape: []int{64, 4097, 16},
 }, {
-	Begin: 1212702720,
+	Begin: 1213587456,
 	DType: "F32",
-	End:   1212706816,
+	End:   1213591552,
 	Name:  "blocks.23.mlp.fc2.bias",
 	Shape: []int{1024},
 }, {
-	Begin: 1212706816,
+	Begin: 1213591552,
 	DType: "F32",
-	End:   1212710912,
+	End:   1213595648,
 	Name:  "norm.weight",
 	Shape: []int{1024},
 }, {
-	Begin: 1212710912,
+	Begin: 1213595648,
 	DType: "F32",
-	End:   1212715008,
+	End:   1213599744,
 	Name:  "norm.bias",
 	Shape: []int{1024},
 }}
@@ -2110,7 +2110,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(12247123968) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "f3d6f082b29c2f7173ff2dd957f5c0bd9ed4842a09d2abf5b142b252400acdee"
+const LayoutHash = "b5f0bb1b8e63a19e0786f46e52d0b8f125ce9c068d1f30b8721c3ba1a7889ebd"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -45,150 +45,150 @@ const (
 	patchEmbedProjBias   = 324864   // patch_embed.proj.bias: [384]
 	b0Norm1Weight        = 325248   // blocks.0.norm1.weight: [384]
 	b0Norm1Bias          = 325632   // blocks.0.norm1.bias: [384]
-	b0AttnQkvWeight      = 326016   // blocks.0.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b0AttnQkvBias        = 768384   // blocks.0.attn.qkv.bias: [1152]
-	b0AttnProjWeight     = 769536   // blocks.0.attn.proj.weight: 384×384, packed [24 384 16]
-	b0AttnProjBias       = 916992   // blocks.0.attn.proj.bias: [384]
-	b0Norm2Weight        = 917376   // blocks.0.norm2.weight: [384]
-	b0Norm2Bias          = 917760   // blocks.0.norm2.bias: [384]
-	b0MlpFc1Weight       = 918144   // blocks.0.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b0MlpFc1Bias         = 1507968  // blocks.0.mlp.fc1.bias: [1536]
-	b0MlpFc2Weight       = 1509504  // blocks.0.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b0MlpFc2Bias         = 2099328  // blocks.0.mlp.fc2.bias: [384]
-	b1Norm1Weight        = 2099712  // blocks.1.norm1.weight: [384]
-	b1Norm1Bias          = 2100096  // blocks.1.norm1.bias: [384]
-	b1AttnQkvWeight      = 2100480  // blocks.1.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b1AttnQkvBias        = 2542848  // blocks.1.attn.qkv.bias: [1152]
-	b1AttnProjWeight     = 2544000  // blocks.1.attn.proj.weight: 384×384, packed [24 384 16]
-	b1AttnProjBias       = 2691456  // blocks.1.attn.proj.bias: [384]
-	b1Norm2Weight        = 2691840  // blocks.1.norm2.weight: [384]
-	b1Norm2Bias          = 2692224  // blocks.1.norm2.bias: [384]
-	b1MlpFc1Weight       = 2692608  // blocks.1.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b1MlpFc1Bias         = 3282432  // blocks.1.mlp.fc1.bias: [1536]
-	b1MlpFc2Weight       = 3283968  // blocks.1.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b1MlpFc2Bias         = 3873792  // blocks.1.mlp.fc2.bias: [384]
-	b2Norm1Weight        = 3874176  // blocks.2.norm1.weight: [384]
-	b2Norm1Bias          = 3874560  // blocks.2.norm1.bias: [384]
-	b2AttnQkvWeight      = 3874944  // blocks.2.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b2AttnQkvBias        = 4317312  // blocks.2.attn.qkv.bias: [1152]
-	b2AttnProjWeight     = 4318464  // blocks.2.attn.proj.weight: 384×384, packed [24 384 16]
-	b2AttnProjBias       = 4465920  // blocks.2.attn.proj.bias: [384]
-	b2Norm2Weight        = 4466304  // blocks.2.norm2.weight: [384]
-	b2Norm2Bias          = 4466688  // blocks.2.norm2.bias: [384]
-	b2MlpFc1Weight       = 4467072  // blocks.2.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b2MlpFc1Bias         = 5056896  // blocks.2.mlp.fc1.bias: [1536]
-	b2MlpFc2Weight       = 5058432  // blocks.2.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b2MlpFc2Bias         = 5648256  // blocks.2.mlp.fc2.bias: [384]
-	b3Norm1Weight        = 5648640  // blocks.3.norm1.weight: [384]
-	b3Norm1Bias          = 5649024  // blocks.3.norm1.bias: [384]
-	b3AttnQkvWeight      = 5649408  // blocks.3.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b3AttnQkvBias        = 6091776  // blocks.3.attn.qkv.bias: [1152]
-	b3AttnProjWeight     = 6092928  // blocks.3.attn.proj.weight: 384×384, packed [24 384 16]
-	b3AttnProjBias       = 6240384  // blocks.3.attn.proj.bias: [384]
-	b3Norm2Weight        = 6240768  // blocks.3.norm2.weight: [384]
-	b3Norm2Bias          = 6241152  // blocks.3.norm2.bias: [384]
-	b3MlpFc1Weight       = 6241536  // blocks.3.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b3MlpFc1Bias         = 6831360  // blocks.3.mlp.fc1.bias: [1536]
-	b3MlpFc2Weight       = 6832896  // blocks.3.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b3MlpFc2Bias         = 7422720  // blocks.3.mlp.fc2.bias: [384]
-	b4Norm1Weight        = 7423104  // blocks.4.norm1.weight: [384]
-	b4Norm1Bias          = 7423488  // blocks.4.norm1.bias: [384]
-	b4AttnQkvWeight      = 7423872  // blocks.4.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b4AttnQkvBias        = 7866240  // blocks.4.attn.qkv.bias: [1152]
-	b4AttnProjWeight     = 7867392  // blocks.4.attn.proj.weight: 384×384, packed [24 384 16]
-	b4AttnProjBias       = 8014848  // blocks.4.attn.proj.bias: [384]
-	b4Norm2Weight        = 8015232  // blocks.4.norm2.weight: [384]
-	b4Norm2Bias          = 8015616  // blocks.4.norm2.bias: [384]
-	b4MlpFc1Weight       = 8016000  // blocks.4.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b4MlpFc1Bias         = 8605824  // blocks.4.mlp.fc1.bias: [1536]
-	b4MlpFc2Weight       = 8607360  // blocks.4.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b4MlpFc2Bias         = 9197184  // blocks.4.mlp.fc2.bias: [384]
-	b5Norm1Weight        = 9197568  // blocks.5.norm1.weight: [384]
-	b5Norm1Bias          = 9197952  // blocks.5.norm1.bias: [384]
-	b5AttnQkvWeight      = 9198336  // blocks.5.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b5AttnQkvBias        = 9640704  // blocks.5.attn.qkv.bias: [1152]
-	b5AttnProjWeight     = 9641856  // blocks.5.attn.proj.weight: 384×384, packed [24 384 16]
-	b5AttnProjBias       = 9789312  // blocks.5.attn.proj.bias: [384]
-	b5Norm2Weight        = 9789696  // blocks.5.norm2.weight: [384]
-	b5Norm2Bias          = 9790080  // blocks.5.norm2.bias: [384]
-	b5MlpFc1Weight       = 9790464  // blocks.5.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b5MlpFc1Bias         = 10380288 // blocks.5.mlp.fc1.bias: [1536]
-	b5MlpFc2Weight       = 10381824 // blocks.5.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b5MlpFc2Bias         = 10971648 // blocks.5.mlp.fc2.bias: [384]
-	b6Norm1Weight        = 10972032 // blocks.6.norm1.weight: [384]
-	b6Norm1Bias          = 10972416 // blocks.6.norm1.bias: [384]
-	b6AttnQkvWeight      = 10972800 // blocks.6.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b6AttnQkvBias        = 11415168 // blocks.6.attn.qkv.bias: [1152]
-	b6AttnProjWeight     = 11416320 // blocks.6.attn.proj.weight: 384×384, packed [24 384 16]
-	b6AttnProjBias       = 11563776 // blocks.6.attn.proj.bias: [384]
-	b6Norm2Weight        = 11564160 // blocks.6.norm2.weight: [384]
-	b6Norm2Bias          = 11564544 // blocks.6.norm2.bias: [384]
-	b6MlpFc1Weight       = 11564928 // blocks.6.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b6MlpFc1Bias         = 12154752 // blocks.6.mlp.fc1.bias: [1536]
-	b6MlpFc2Weight       = 12156288 // blocks.6.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b6MlpFc2Bias         = 12746112 // blocks.6.mlp.fc2.bias: [384]
-	b7Norm1Weight        = 12746496 // blocks.7.norm1.weight: [384]
-	b7Norm1Bias          = 12746880 // blocks.7.norm1.bias: [384]
-	b7AttnQkvWeight      = 12747264 // blocks.7.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b7AttnQkvBias        = 13189632 // blocks.7.attn.qkv.bias: [1152]
-	b7AttnProjWeight     = 13190784 // blocks.7.attn.proj.weight: 384×384, packed [24 384 16]
-	b7AttnProjBias       = 13338240 // blocks.7.attn.proj.bias: [384]
-	b7Norm2Weight        = 13338624 // blocks.7.norm2.weight: [384]
-	b7Norm2Bias          = 13339008 // blocks.7.norm2.bias: [384]
-	b7MlpFc1Weight       = 13339392 // blocks.7.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b7MlpFc1Bias         = 13929216 // blocks.7.mlp.fc1.bias: [1536]
-	b7MlpFc2Weight       = 13930752 // blocks.7.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b7MlpFc2Bias         = 14520576 // blocks.7.mlp.fc2.bias: [384]
-	b8Norm1Weight        = 14520960 // blocks.8.norm1.weight: [384]
-	b8Norm1Bias          = 14521344 // blocks.8.norm1.bias: [384]
-	b8AttnQkvWeight      = 14521728 // blocks.8.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b8AttnQkvBias        = 14964096 // blocks.8.attn.qkv.bias: [1152]
-	b8AttnProjWeight     = 14965248 // blocks.8.attn.proj.weight: 384×384, packed [24 384 16]
-	b8AttnProjBias       = 15112704 // blocks.8.attn.proj.bias: [384]
-	b8Norm2Weight        = 15113088 // blocks.8.norm2.weight: [384]
-	b8Norm2Bias          = 15113472 // blocks.8.norm2.bias: [384]
-	b8MlpFc1Weight       = 15113856 // blocks.8.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b8MlpFc1Bias         = 15703680 // blocks.8.mlp.fc1.bias: [1536]
-	b8MlpFc2Weight       = 15705216 // blocks.8.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b8MlpFc2Bias         = 16295040 // blocks.8.mlp.fc2.bias: [384]
-	b9Norm1Weight        = 16295424 // blocks.9.norm1.weight: [384]
-	b9Norm1Bias          = 16295808 // blocks.9.norm1.bias: [384]
-	b9AttnQkvWeight      = 16296192 // blocks.9.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b9AttnQkvBias        = 16738560 // blocks.9.attn.qkv.bias: [1152]
-	b9AttnProjWeight     = 16739712 // blocks.9.attn.proj.weight: 384×384, packed [24 384 16]
-	b9AttnProjBias       = 16887168 // blocks.9.attn.proj.bias: [384]
-	b9Norm2Weight        = 16887552 // blocks.9.norm2.weight: [384]
-	b9Norm2Bias          = 16887936 // blocks.9.norm2.bias: [384]
-	b9MlpFc1Weight       = 16888320 // blocks.9.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b9MlpFc1Bias         = 17478144 // blocks.9.mlp.fc1.bias: [1536]
-	b9MlpFc2Weight       = 17479680 // blocks.9.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b9MlpFc2Bias         = 18069504 // blocks.9.mlp.fc2.bias: [384]
-	b10Norm1Weight       = 18069888 // blocks.10.norm1.weight: [384]
-	b10Norm1Bias         = 18070272 // blocks.10.norm1.bias: [384]
-	b10AttnQkvWeight     = 18070656 // blocks.10.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b10AttnQkvBias       = 18513024 // blocks.10.attn.qkv.bias: [1152]
-	b10AttnProjWeight    = 18514176 // blocks.10.attn.proj.weight: 384×384, packed [24 384 16]
-	b10AttnProjBias      = 18661632 // blocks.10.attn.proj.bias: [384]
-	b10Norm2Weight       = 18662016 // blocks.10.norm2.weight: [384]
-	b10Norm2Bias         = 18662400 // blocks.10.norm2.bias: [384]
-	b10MlpFc1Weight      = 18662784 // blocks.10.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b10MlpFc1Bias        = 19252608 // blocks.10.mlp.fc1.bias: [1536]
-	b10MlpFc2Weight      = 19254144 // blocks.10.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b10MlpFc2Bias        = 19843968 // blocks.10.mlp.fc2.bias: [384]
-	b11Norm1Weight       = 19844352 // blocks.11.norm1.weight: [384]
-	b11Norm1Bias         = 19844736 // blocks.11.norm1.bias: [384]
-	b11AttnQkvWeight     = 19845120 // blocks.11.attn.qkv.weight: 1152×384, packed [72 384 16]
-	b11AttnQkvBias       = 20287488 // blocks.11.attn.qkv.bias: [1152]
-	b11AttnProjWeight    = 20288640 // blocks.11.attn.proj.weight: 384×384, packed [24 384 16]
-	b11AttnProjBias      = 20436096 // blocks.11.attn.proj.bias: [384]
-	b11Norm2Weight       = 20436480 // blocks.11.norm2.weight: [384]
-	b11Norm2Bias         = 20436864 // blocks.11.norm2.bias: [384]
-	b11MlpFc1Weight      = 20437248 // blocks.11.mlp.fc1.weight: 1536×384, packed [96 384 16]
-	b11MlpFc1Bias        = 21027072 // blocks.11.mlp.fc1.bias: [1536]
-	b11MlpFc2Weight      = 21028608 // blocks.11.mlp.fc2.weight: 384×1536, packed [24 1536 16]
-	b11MlpFc2Bias        = 21618432 // blocks.11.mlp.fc2.bias: [384]
-	normWeight           = 21618816 // norm.weight: [384]
-	normBias             = 21619200 // norm.bias: [384]
+	b0AttnQkvWeight      = 326016   // blocks.0.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b0AttnQkvBias        = 769536   // blocks.0.attn.qkv.bias: [1152]
+	b0AttnProjWeight     = 770688   // blocks.0.attn.proj.weight: 384×384, packed [24 385 16]
+	b0AttnProjBias       = 918528   // blocks.0.attn.proj.bias: [384]
+	b0Norm2Weight        = 918912   // blocks.0.norm2.weight: [384]
+	b0Norm2Bias          = 919296   // blocks.0.norm2.bias: [384]
+	b0MlpFc1Weight       = 919680   // blocks.0.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b0MlpFc1Bias         = 1511040  // blocks.0.mlp.fc1.bias: [1536]
+	b0MlpFc2Weight       = 1512576  // blocks.0.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b0MlpFc2Bias         = 2102784  // blocks.0.mlp.fc2.bias: [384]
+	b1Norm1Weight        = 2103168  // blocks.1.norm1.weight: [384]
+	b1Norm1Bias          = 2103552  // blocks.1.norm1.bias: [384]
+	b1AttnQkvWeight      = 2103936  // blocks.1.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b1AttnQkvBias        = 2547456  // blocks.1.attn.qkv.bias: [1152]
+	b1AttnProjWeight     = 2548608  // blocks.1.attn.proj.weight: 384×384, packed [24 385 16]
+	b1AttnProjBias       = 2696448  // blocks.1.attn.proj.bias: [384]
+	b1Norm2Weight        = 2696832  // blocks.1.norm2.weight: [384]
+	b1Norm2Bias          = 2697216  // blocks.1.norm2.bias: [384]
+	b1MlpFc1Weight       = 2697600  // blocks.1.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b1MlpFc1Bias         = 3288960  // blocks.1.mlp.fc1.bias: [1536]
+	b1MlpFc2Weight       = 3290496  // blocks.1.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b1MlpFc2Bias         = 3880704  // blocks.1.mlp.fc2.bias: [384]
+	b2Norm1Weight        = 3881088  // blocks.2.norm1.weight: [384]
+	b2Norm1Bias          = 3881472  // blocks.2.norm1.bias: [384]
+	b2AttnQkvWeight      = 3881856  // blocks.2.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b2AttnQkvBias        = 4325376  // blocks.2.attn.qkv.bias: [1152]
+	b2AttnProjWeight     = 4326528  // blocks.2.attn.proj.weight: 384×384, packed [24 385 16]
+	b2AttnProjBias       = 4474368  // blocks.2.attn.proj.bias: [384]
+	b2Norm2Weight        = 4474752  // blocks.2.norm2.weight: [384]
+	b2Norm2Bias          = 4475136  // blocks.2.norm2.bias: [384]
+	b2MlpFc1Weight       = 4475520  // blocks.2.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b2MlpFc1Bias         = 5066880  // blocks.2.mlp.fc1.bias: [1536]
+	b2MlpFc2Weight       = 5068416  // blocks.2.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b2MlpFc2Bias         = 5658624  // blocks.2.mlp.fc2.bias: [384]
+	b3Norm1Weight        = 5659008  // blocks.3.norm1.weight: [384]
+	b3Norm1Bias          = 5659392  // blocks.3.norm1.bias: [384]
+	b3AttnQkvWeight      = 5659776  // blocks.3.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b3AttnQkvBias        = 6103296  // blocks.3.attn.qkv.bias: [1152]
+	b3AttnProjWeight     = 6104448  // blocks.3.attn.proj.weight: 384×384, packed [24 385 16]
+	b3AttnProjBias       = 6252288  // blocks.3.attn.proj.bias: [384]
+	b3Norm2Weight        = 6252672  // blocks.3.norm2.weight: [384]
+	b3Norm2Bias          = 6253056  // blocks.3.norm2.bias: [384]
+	b3MlpFc1Weight       = 6253440  // blocks.3.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b3MlpFc1Bias         = 6844800  // blocks.3.mlp.fc1.bias: [1536]
+	b3MlpFc2Weight       = 6846336  // blocks.3.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b3MlpFc2Bias         = 7436544  // blocks.3.mlp.fc2.bias: [384]
+	b4Norm1Weight        = 7436928  // blocks.4.norm1.weight: [384]
+	b4Norm1Bias          = 7437312  // blocks.4.norm1.bias: [384]
+	b4AttnQkvWeight      = 7437696  // blocks.4.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b4AttnQkvBias        = 7881216  // blocks.4.attn.qkv.bias: [1152]
+	b4AttnProjWeight     = 7882368  // blocks.4.attn.proj.weight: 384×384, packed [24 385 16]
+	b4AttnProjBias       = 8030208  // blocks.4.attn.proj.bias: [384]
+	b4Norm2Weight        = 8030592  // blocks.4.norm2.weight: [384]
+	b4Norm2Bias          = 8030976  // blocks.4.norm2.bias: [384]
+	b4MlpFc1Weight       = 8031360  // blocks.4.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b4MlpFc1Bias         = 8622720  // blocks.4.mlp.fc1.bias: [1536]
+	b4MlpFc2Weight       = 8624256  // blocks.4.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b4MlpFc2Bias         = 9214464  // blocks.4.mlp.fc2.bias: [384]
+	b5Norm1Weight        = 9214848  // blocks.5.norm1.weight: [384]
+	b5Norm1Bias          = 9215232  // blocks.5.norm1.bias: [384]
+	b5AttnQkvWeight      = 9215616  // blocks.5.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b5AttnQkvBias        = 9659136  // blocks.5.attn.qkv.bias: [1152]
+	b5AttnProjWeight     = 9660288  // blocks.5.attn.proj.weight: 384×384, packed [24 385 16]
+	b5AttnProjBias       = 9808128  // blocks.5.attn.proj.bias: [384]
+	b5Norm2Weight        = 9808512  // blocks.5.norm2.weight: [384]
+	b5Norm2Bias          = 9808896  // blocks.5.norm2.bias: [384]
+	b5MlpFc1Weight       = 9809280  // blocks.5.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b5MlpFc1Bias         = 10400640 // blocks.5.mlp.fc1.bias: [1536]
+	b5MlpFc2Weight       = 10402176 // blocks.5.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b5MlpFc2Bias         = 10992384 // blocks.5.mlp.fc2.bias: [384]
+	b6Norm1Weight        = 10992768 // blocks.6.norm1.weight: [384]
+	b6Norm1Bias          = 10993152 // blocks.6.norm1.bias: [384]
+	b6AttnQkvWeight      = 10993536 // blocks.6.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b6AttnQkvBias        = 11437056 // blocks.6.attn.qkv.bias: [1152]
+	b6AttnProjWeight     = 11438208 // blocks.6.attn.proj.weight: 384×384, packed [24 385 16]
+	b6AttnProjBias       = 11586048 // blocks.6.attn.proj.bias: [384]
+	b6Norm2Weight        = 11586432 // blocks.6.norm2.weight: [384]
+	b6Norm2Bias          = 11586816 // blocks.6.norm2.bias: [384]
+	b6MlpFc1Weight       = 11587200 // blocks.6.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b6MlpFc1Bias         = 12178560 // blocks.6.mlp.fc1.bias: [1536]
+	b6MlpFc2Weight       = 12180096 // blocks.6.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b6MlpFc2Bias         = 12770304 // blocks.6.mlp.fc2.bias: [384]
+	b7Norm1Weight        = 12770688 // blocks.7.norm1.weight: [384]
+	b7Norm1Bias          = 12771072 // blocks.7.norm1.bias: [384]
+	b7AttnQkvWeight      = 12771456 // blocks.7.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b7AttnQkvBias        = 13214976 // blocks.7.attn.qkv.bias: [1152]
+	b7AttnProjWeight     = 13216128 // blocks.7.attn.proj.weight: 384×384, packed [24 385 16]
+	b7AttnProjBias       = 13363968 // blocks.7.attn.proj.bias: [384]
+	b7Norm2Weight        = 13364352 // blocks.7.norm2.weight: [384]
+	b7Norm2Bias          = 13364736 // blocks.7.norm2.bias: [384]
+	b7MlpFc1Weight       = 13365120 // blocks.7.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b7MlpFc1Bias         = 13956480 // blocks.7.mlp.fc1.bias: [1536]
+	b7MlpFc2Weight       = 13958016 // blocks.7.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b7MlpFc2Bias         = 14548224 // blocks.7.mlp.fc2.bias: [384]
+	b8Norm1Weight        = 14548608 // blocks.8.norm1.weight: [384]
+	b8Norm1Bias          = 14548992 // blocks.8.norm1.bias: [384]
+	b8AttnQkvWeight      = 14549376 // blocks.8.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b8AttnQkvBias        = 14992896 // blocks.8.attn.qkv.bias: [1152]
+	b8AttnProjWeight     = 14994048 // blocks.8.attn.proj.weight: 384×384, packed [24 385 16]
+	b8AttnProjBias       = 15141888 // blocks.8.attn.proj.bias: [384]
+	b8Norm2Weight        = 15142272 // blocks.8.norm2.weight: [384]
+	b8Norm2Bias          = 15142656 // blocks.8.norm2.bias: [384]
+	b8MlpFc1Weight       = 15143040 // blocks.8.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b8MlpFc1Bias         = 15734400 // blocks.8.mlp.fc1.bias: [1536]
+	b8MlpFc2Weight       = 15735936 // blocks.8.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b8MlpFc2Bias         = 16326144 // blocks.8.mlp.fc2.bias: [384]
+	b9Norm1Weight        = 16326528 // blocks.9.norm1.weight: [384]
+	b9Norm1Bias          = 16326912 // blocks.9.norm1.bias: [384]
+	b9AttnQkvWeight      = 16327296 // blocks.9.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b9AttnQkvBias        = 16770816 // blocks.9.attn.qkv.bias: [1152]
+	b9AttnProjWeight     = 16771968 // blocks.9.attn.proj.weight: 384×384, packed [24 385 16]
+	b9AttnProjBias       = 16919808 // blocks.9.attn.proj.bias: [384]
+	b9Norm2Weight        = 16920192 // blocks.9.norm2.weight: [384]
+	b9Norm2Bias          = 16920576 // blocks.9.norm2.bias: [384]
+	b9MlpFc1Weight       = 16920960 // blocks.9.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b9MlpFc1Bias         = 17512320 // blocks.9.mlp.fc1.bias: [1536]
+	b9MlpFc2Weight       = 17513856 // blocks.9.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b9MlpFc2Bias         = 18104064 // blocks.9.mlp.fc2.bias: [384]
+	b10Norm1Weight       = 18104448 // blocks.10.norm1.weight: [384]
+	b10Norm1Bias         = 18104832 // blocks.10.norm1.bias: [384]
+	b10AttnQkvWeight     = 18105216 // blocks.10.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b10AttnQkvBias       = 18548736 // blocks.10.attn.qkv.bias: [1152]
+	b10AttnProjWeight    = 18549888 // blocks.10.attn.proj.weight: 384×384, packed [24 385 16]
+	b10AttnProjBias      = 18697728 // blocks.10.attn.proj.bias: [384]
+	b10Norm2Weight       = 18698112 // blocks.10.norm2.weight: [384]
+	b10Norm2Bias         = 18698496 // blocks.10.norm2.bias: [384]
+	b10MlpFc1Weight      = 18698880 // blocks.10.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b10MlpFc1Bias        = 19290240 // blocks.10.mlp.fc1.bias: [1536]
+	b10MlpFc2Weight      = 19291776 // blocks.10.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b10MlpFc2Bias        = 19881984 // blocks.10.mlp.fc2.bias: [384]
+	b11Norm1Weight       = 19882368 // blocks.11.norm1.weight: [384]
+	b11Norm1Bias         = 19882752 // blocks.11.norm1.bias: [384]
+	b11AttnQkvWeight     = 19883136 // blocks.11.attn.qkv.weight: 1152×384, packed [72 385 16]
+	b11AttnQkvBias       = 20326656 // blocks.11.attn.qkv.bias: [1152]
+	b11AttnProjWeight    = 20327808 // blocks.11.attn.proj.weight: 384×384, packed [24 385 16]
+	b11AttnProjBias      = 20475648 // blocks.11.attn.proj.bias: [384]
+	b11Norm2Weight       = 20476032 // blocks.11.norm2.weight: [384]
+	b11Norm2Bias         = 20476416 // blocks.11.norm2.bias: [384]
+	b11MlpFc1Weight      = 20476800 // blocks.11.mlp.fc1.weight: 1536×384, packed [96 385 16]
+	b11MlpFc1Bias        = 21068160 // blocks.11.mlp.fc1.bias: [1536]
+	b11MlpFc2Weight      = 21069696 // blocks.11.mlp.fc2.weight: 384×1536, packed [24 1537 16]
+	b11MlpFc2Bias        = 21659904 // blocks.11.mlp.fc2.bias: [384]
+	normWeight           = 21660288 // norm.weight: [384]
+	normBias             = 21660672 // norm.bias: [384]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -231,865 +231,865 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 1304064,
 	DType: "F32",
-	End:   3073536,
-	Name:  "blocks.0.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
-}, {
-	Begin: 3073536,
-	DType: "F32",
 	End:   3078144,
-	Name:  "blocks.0.attn.qkv.bias",
-	Shape: []int{1152},
+	Name:  "blocks.0.attn.qkv.weight",
+	Shape: []int{72, 385, 16},
 }, {
 	Begin: 3078144,
 	DType: "F32",
-	End:   3667968,
-	Name:  "blocks.0.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	End:   3082752,
+	Name:  "blocks.0.attn.qkv.bias",
+	Shape: []int{1152},
 }, {
-	Begin: 3667968,
+	Begin: 3082752,
 	DType: "F32",
-	End:   3669504,
+	End:   3674112,
+	Name:  "blocks.0.attn.proj.weight",
+	Shape: []int{24, 385, 16},
+}, {
+	Begin: 3674112,
+	DType: "F32",
+	End:   3675648,
 	Name:  "blocks.0.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 3669504,
+	Begin: 3675648,
 	DType: "F32",
-	End:   3671040,
+	End:   3677184,
 	Name:  "blocks.0.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 3671040,
+	Begin: 3677184,
 	DType: "F32",
-	End:   3672576,
+	End:   3678720,
 	Name:  "blocks.0.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 3672576,
+	Begin: 3678720,
 	DType: "F32",
-	End:   6031872,
+	End:   6044160,
 	Name:  "blocks.0.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 6031872,
+	Begin: 6044160,
 	DType: "F32",
-	End:   6038016,
+	End:   6050304,
 	Name:  "blocks.0.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 6038016,
+	Begin: 6050304,
 	DType: "F32",
-	End:   8397312,
+	End:   8411136,
 	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 8397312,
+	Begin: 8411136,
 	DType: "F32",
-	End:   8398848,
+	End:   8412672,
 	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 8398848,
+	Begin: 8412672,
 	DType: "F32",
-	End:   8400384,
+	End:   8414208,
 	Name:  "blocks.1.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 8400384,
+	Begin: 8414208,
 	DType: "F32",
-	End:   8401920,
+	End:   8415744,
 	Name:  "blocks.1.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 8401920,
+	Begin: 8415744,
 	DType: "F32",
-	End:   10171392,
+	End:   10189824,
 	Name:  "blocks.1.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 10171392,
+	Begin: 10189824,
 	DType: "F32",
-	End:   10176000,
+	End:   10194432,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 10176000,
+	Begin: 10194432,
 	DType: "F32",
-	End:   10765824,
+	End:   10785792,
 	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 10765824,
+	Begin: 10785792,
 	DType: "F32",
-	End:   10767360,
+	End:   10787328,
 	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 10767360,
+	Begin: 10787328,
 	DType: "F32",
-	End:   10768896,
+	End:   10788864,
 	Name:  "blocks.1.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 10768896,
+	Begin: 10788864,
 	DType: "F32",
-	End:   10770432,
+	End:   10790400,
 	Name:  "blocks.1.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 10770432,
+	Begin: 10790400,
 	DType: "F32",
-	End:   13129728,
+	End:   13155840,
 	Name:  "blocks.1.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 13129728,
+	Begin: 13155840,
 	DType: "F32",
-	End:   13135872,
+	End:   13161984,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 13135872,
+	Begin: 13161984,
 	DType: "F32",
-	End:   15495168,
+	End:   15522816,
 	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 15495168,
+	Begin: 15522816,
 	DType: "F32",
-	End:   15496704,
+	End:   15524352,
 	Name:  "blocks.1.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 15496704,
+	Begin: 15524352,
 	DType: "F32",
-	End:   15498240,
+	End:   15525888,
 	Name:  "blocks.2.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 15498240,
+	Begin: 15525888,
 	DType: "F32",
-	End:   15499776,
+	End:   15527424,
 	Name:  "blocks.2.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 15499776,
+	Begin: 15527424,
 	DType: "F32",
-	End:   17269248,
+	End:   17301504,
 	Name:  "blocks.2.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 17269248,
+	Begin: 17301504,
 	DType: "F32",
-	End:   17273856,
+	End:   17306112,
 	Name:  "blocks.2.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 17273856,
+	Begin: 17306112,
 	DType: "F32",
-	End:   17863680,
+	End:   17897472,
 	Name:  "blocks.2.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 17863680,
+	Begin: 17897472,
 	DType: "F32",
-	End:   17865216,
+	End:   17899008,
 	Name:  "blocks.2.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 17865216,
+	Begin: 17899008,
 	DType: "F32",
-	End:   17866752,
+	End:   17900544,
 	Name:  "blocks.2.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 17866752,
+	Begin: 17900544,
 	DType: "F32",
-	End:   17868288,
+	End:   17902080,
 	Name:  "blocks.2.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 17868288,
+	Begin: 17902080,
 	DType: "F32",
-	End:   20227584,
+	End:   20267520,
 	Name:  "blocks.2.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 20227584,
+	Begin: 20267520,
 	DType: "F32",
-	End:   20233728,
+	End:   20273664,
 	Name:  "blocks.2.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 20233728,
+	Begin: 20273664,
 	DType: "F32",
-	End:   22593024,
+	End:   22634496,
 	Name:  "blocks.2.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 22593024,
+	Begin: 22634496,
 	DType: "F32",
-	End:   22594560,
+	End:   22636032,
 	Name:  "blocks.2.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 22594560,
+	Begin: 22636032,
 	DType: "F32",
-	End:   22596096,
+	End:   22637568,
 	Name:  "blocks.3.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 22596096,
+	Begin: 22637568,
 	DType: "F32",
-	End:   22597632,
+	End:   22639104,
 	Name:  "blocks.3.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 22597632,
+	Begin: 22639104,
 	DType: "F32",
-	End:   24367104,
+	End:   24413184,
 	Name:  "blocks.3.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 24367104,
+	Begin: 24413184,
 	DType: "F32",
-	End:   24371712,
+	End:   24417792,
 	Name:  "blocks.3.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 24371712,
+	Begin: 24417792,
 	DType: "F32",
-	End:   24961536,
+	End:   25009152,
 	Name:  "blocks.3.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 24961536,
+	Begin: 25009152,
 	DType: "F32",
-	End:   24963072,
+	End:   25010688,
 	Name:  "blocks.3.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 24963072,
+	Begin: 25010688,
 	DType: "F32",
-	End:   24964608,
+	End:   25012224,
 	Name:  "blocks.3.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 24964608,
+	Begin: 25012224,
 	DType: "F32",
-	End:   24966144,
+	End:   25013760,
 	Name:  "blocks.3.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 24966144,
+	Begin: 25013760,
 	DType: "F32",
-	End:   27325440,
+	End:   27379200,
 	Name:  "blocks.3.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 27325440,
+	Begin: 27379200,
 	DType: "F32",
-	End:   27331584,
+	End:   27385344,
 	Name:  "blocks.3.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 27331584,
+	Begin: 27385344,
 	DType: "F32",
-	End:   29690880,
+	End:   29746176,
 	Name:  "blocks.3.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 29690880,
+	Begin: 29746176,
 	DType: "F32",
-	End:   29692416,
+	End:   29747712,
 	Name:  "blocks.3.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 29692416,
+	Begin: 29747712,
 	DType: "F32",
-	End:   29693952,
+	End:   29749248,
 	Name:  "blocks.4.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 29693952,
+	Begin: 29749248,
 	DType: "F32",
-	End:   29695488,
+	End:   29750784,
 	Name:  "blocks.4.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 29695488,
+	Begin: 29750784,
 	DType: "F32",
-	End:   31464960,
+	End:   31524864,
 	Name:  "blocks.4.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 31464960,
+	Begin: 31524864,
 	DType: "F32",
-	End:   31469568,
+	End:   31529472,
 	Name:  "blocks.4.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 31469568,
+	Begin: 31529472,
 	DType: "F32",
-	End:   32059392,
+	End:   32120832,
 	Name:  "blocks.4.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 32059392,
+	Begin: 32120832,
 	DType: "F32",
-	End:   32060928,
+	End:   32122368,
 	Name:  "blocks.4.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 32060928,
+	Begin: 32122368,
 	DType: "F32",
-	End:   32062464,
+	End:   32123904,
 	Name:  "blocks.4.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 32062464,
+	Begin: 32123904,
 	DType: "F32",
-	End:   32064000,
+	End:   32125440,
 	Name:  "blocks.4.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 32064000,
+	Begin: 32125440,
 	DType: "F32",
-	End:   34423296,
+	End:   34490880,
 	Name:  "blocks.4.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 34423296,
+	Begin: 34490880,
 	DType: "F32",
-	End:   34429440,
+	End:   34497024,
 	Name:  "blocks.4.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 34429440,
+	Begin: 34497024,
 	DType: "F32",
-	End:   36788736,
+	End:   36857856,
 	Name:  "blocks.4.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 36788736,
+	Begin: 36857856,
 	DType: "F32",
-	End:   36790272,
+	End:   36859392,
 	Name:  "blocks.4.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 36790272,
+	Begin: 36859392,
 	DType: "F32",
-	End:   36791808,
+	End:   36860928,
 	Name:  "blocks.5.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 36791808,
+	Begin: 36860928,
 	DType: "F32",
-	End:   36793344,
+	End:   36862464,
 	Name:  "blocks.5.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 36793344,
+	Begin: 36862464,
 	DType: "F32",
-	End:   38562816,
+	End:   38636544,
 	Name:  "blocks.5.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 38562816,
+	Begin: 38636544,
 	DType: "F32",
-	End:   38567424,
+	End:   38641152,
 	Name:  "blocks.5.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 38567424,
+	Begin: 38641152,
 	DType: "F32",
-	End:   39157248,
+	End:   39232512,
 	Name:  "blocks.5.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 39157248,
+	Begin: 39232512,
 	DType: "F32",
-	End:   39158784,
+	End:   39234048,
 	Name:  "blocks.5.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 39158784,
+	Begin: 39234048,
 	DType: "F32",
-	End:   39160320,
+	End:   39235584,
 	Name:  "blocks.5.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 39160320,
+	Begin: 39235584,
 	DType: "F32",
-	End:   39161856,
+	End:   39237120,
 	Name:  "blocks.5.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 39161856,
+	Begin: 39237120,
 	DType: "F32",
-	End:   41521152,
+	End:   41602560,
 	Name:  "blocks.5.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 41521152,
+	Begin: 41602560,
 	DType: "F32",
-	End:   41527296,
+	End:   41608704,
 	Name:  "blocks.5.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 41527296,
+	Begin: 41608704,
 	DType: "F32",
-	End:   43886592,
+	End:   43969536,
 	Name:  "blocks.5.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 43886592,
+	Begin: 43969536,
 	DType: "F32",
-	End:   43888128,
+	End:   43971072,
 	Name:  "blocks.5.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 43888128,
+	Begin: 43971072,
 	DType: "F32",
-	End:   43889664,
+	End:   43972608,
 	Name:  "blocks.6.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 43889664,
+	Begin: 43972608,
 	DType: "F32",
-	End:   43891200,
+	End:   43974144,
 	Name:  "blocks.6.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 43891200,
+	Begin: 43974144,
 	DType: "F32",
-	End:   45660672,
+	End:   45748224,
 	Name:  "blocks.6.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 45660672,
+	Begin: 45748224,
 	DType: "F32",
-	End:   45665280,
+	End:   45752832,
 	Name:  "blocks.6.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 45665280,
+	Begin: 45752832,
 	DType: "F32",
-	End:   46255104,
+	End:   46344192,
 	Name:  "blocks.6.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 46255104,
+	Begin: 46344192,
 	DType: "F32",
-	End:   46256640,
+	End:   46345728,
 	Name:  "blocks.6.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 46256640,
+	Begin: 46345728,
 	DType: "F32",
-	End:   46258176,
+	End:   46347264,
 	Name:  "blocks.6.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 46258176,
+	Begin: 46347264,
 	DType: "F32",
-	End:   46259712,
+	End:   46348800,
 	Name:  "blocks.6.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 46259712,
+	Begin: 46348800,
 	DType: "F32",
-	End:   48619008,
+	End:   48714240,
 	Name:  "blocks.6.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 48619008,
+	Begin: 48714240,
 	DType: "F32",
-	End:   48625152,
+	End:   48720384,
 	Name:  "blocks.6.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 48625152,
+	Begin: 48720384,
 	DType: "F32",
-	End:   50984448,
+	End:   51081216,
 	Name:  "blocks.6.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 50984448,
+	Begin: 51081216,
 	DType: "F32",
-	End:   50985984,
+	End:   51082752,
 	Name:  "blocks.6.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 50985984,
+	Begin: 51082752,
 	DType: "F32",
-	End:   50987520,
+	End:   51084288,
 	Name:  "blocks.7.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 50987520,
+	Begin: 51084288,
 	DType: "F32",
-	End:   50989056,
+	End:   51085824,
 	Name:  "blocks.7.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 50989056,
+	Begin: 51085824,
 	DType: "F32",
-	End:   52758528,
+	End:   52859904,
 	Name:  "blocks.7.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 52758528,
+	Begin: 52859904,
 	DType: "F32",
-	End:   52763136,
+	End:   52864512,
 	Name:  "blocks.7.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 52763136,
+	Begin: 52864512,
 	DType: "F32",
-	End:   53352960,
+	End:   53455872,
 	Name:  "blocks.7.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 53352960,
+	Begin: 53455872,
 	DType: "F32",
-	End:   53354496,
+	End:   53457408,
 	Name:  "blocks.7.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 53354496,
+	Begin: 53457408,
 	DType: "F32",
-	End:   53356032,
+	End:   53458944,
 	Name:  "blocks.7.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 53356032,
+	Begin: 53458944,
 	DType: "F32",
-	End:   53357568,
+	End:   53460480,
 	Name:  "blocks.7.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 53357568,
+	Begin: 53460480,
 	DType: "F32",
-	End:   55716864,
+	End:   55825920,
 	Name:  "blocks.7.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 55716864,
+	Begin: 55825920,
 	DType: "F32",
-	End:   55723008,
+	End:   55832064,
 	Name:  "blocks.7.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 55723008,
+	Begin: 55832064,
 	DType: "F32",
-	End:   58082304,
+	End:   58192896,
 	Name:  "blocks.7.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 58082304,
+	Begin: 58192896,
 	DType: "F32",
-	End:   58083840,
+	End:   58194432,
 	Name:  "blocks.7.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 58083840,
+	Begin: 58194432,
 	DType: "F32",
-	End:   58085376,
+	End:   58195968,
 	Name:  "blocks.8.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 58085376,
+	Begin: 58195968,
 	DType: "F32",
-	End:   58086912,
+	End:   58197504,
 	Name:  "blocks.8.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 58086912,
+	Begin: 58197504,
 	DType: "F32",
-	End:   59856384,
+	End:   59971584,
 	Name:  "blocks.8.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 59856384,
+	Begin: 59971584,
 	DType: "F32",
-	End:   59860992,
+	End:   59976192,
 	Name:  "blocks.8.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 59860992,
+	Begin: 59976192,
 	DType: "F32",
-	End:   60450816,
+	End:   60567552,
 	Name:  "blocks.8.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 60450816,
+	Begin: 60567552,
 	DType: "F32",
-	End:   60452352,
+	End:   60569088,
 	Name:  "blocks.8.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 60452352,
+	Begin: 60569088,
 	DType: "F32",
-	End:   60453888,
+	End:   60570624,
 	Name:  "blocks.8.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 60453888,
+	Begin: 60570624,
 	DType: "F32",
-	End:   60455424,
+	End:   60572160,
 	Name:  "blocks.8.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 60455424,
+	Begin: 60572160,
 	DType: "F32",
-	End:   62814720,
+	End:   62937600,
 	Name:  "blocks.8.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 62814720,
+	Begin: 62937600,
 	DType: "F32",
-	End:   62820864,
+	End:   62943744,
 	Name:  "blocks.8.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 62820864,
+	Begin: 62943744,
 	DType: "F32",
-	End:   65180160,
+	End:   65304576,
 	Name:  "blocks.8.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 65180160,
+	Begin: 65304576,
 	DType: "F32",
-	End:   65181696,
+	End:   65306112,
 	Name:  "blocks.8.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 65181696,
+	Begin: 65306112,
 	DType: "F32",
-	End:   65183232,
+	End:   65307648,
 	Name:  "blocks.9.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 65183232,
+	Begin: 65307648,
 	DType: "F32",
-	End:   65184768,
+	End:   65309184,
 	Name:  "blocks.9.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 65184768,
+	Begin: 65309184,
 	DType: "F32",
-	End:   66954240,
+	End:   67083264,
 	Name:  "blocks.9.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 66954240,
+	Begin: 67083264,
 	DType: "F32",
-	End:   66958848,
+	End:   67087872,
 	Name:  "blocks.9.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 66958848,
+	Begin: 67087872,
 	DType: "F32",
-	End:   67548672,
+	End:   67679232,
 	Name:  "blocks.9.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 67548672,
+	Begin: 67679232,
 	DType: "F32",
-	End:   67550208,
+	End:   67680768,
 	Name:  "blocks.9.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 67550208,
+	Begin: 67680768,
 	DType: "F32",
-	End:   67551744,
+	End:   67682304,
 	Name:  "blocks.9.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 67551744,
+	Begin: 67682304,
 	DType: "F32",
-	End:   67553280,
+	End:   67683840,
 	Name:  "blocks.9.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 67553280,
+	Begin: 67683840,
 	DType: "F32",
-	End:   69912576,
+	End:   70049280,
 	Name:  "blocks.9.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 69912576,
+	Begin: 70049280,
 	DType: "F32",
-	End:   69918720,
+	End:   70055424,
 	Name:  "blocks.9.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 69918720,
+	Begin: 70055424,
 	DType: "F32",
-	End:   72278016,
+	End:   72416256,
 	Name:  "blocks.9.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 72278016,
+	Begin: 72416256,
 	DType: "F32",
-	End:   72279552,
+	End:   72417792,
 	Name:  "blocks.9.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 72279552,
+	Begin: 72417792,
 	DType: "F32",
-	End:   72281088,
+	End:   72419328,
 	Name:  "blocks.10.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 72281088,
+	Begin: 72419328,
 	DType: "F32",
-	End:   72282624,
+	End:   72420864,
 	Name:  "blocks.10.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 72282624,
+	Begin: 72420864,
 	DType: "F32",
-	End:   74052096,
+	End:   74194944,
 	Name:  "blocks.10.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 74052096,
+	Begin: 74194944,
 	DType: "F32",
-	End:   74056704,
+	End:   74199552,
 	Name:  "blocks.10.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 74056704,
+	Begin: 74199552,
 	DType: "F32",
-	End:   74646528,
+	End:   74790912,
 	Name:  "blocks.10.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 74646528,
+	Begin: 74790912,
 	DType: "F32",
-	End:   74648064,
+	End:   74792448,
 	Name:  "blocks.10.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 74648064,
+	Begin: 74792448,
 	DType: "F32",
-	End:   74649600,
+	End:   74793984,
 	Name:  "blocks.10.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 74649600,
+	Begin: 74793984,
 	DType: "F32",
-	End:   74651136,
+	End:   74795520,
 	Name:  "blocks.10.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 74651136,
+	Begin: 74795520,
 	DType: "F32",
-	End:   77010432,
+	End:   77160960,
 	Name:  "blocks.10.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 77010432,
+	Begin: 77160960,
 	DType: "F32",
-	End:   77016576,
+	End:   77167104,
 	Name:  "blocks.10.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 77016576,
+	Begin: 77167104,
 	DType: "F32",
-	End:   79375872,
+	End:   79527936,
 	Name:  "blocks.10.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 79375872,
+	Begin: 79527936,
 	DType: "F32",
-	End:   79377408,
+	End:   79529472,
 	Name:  "blocks.10.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 79377408,
+	Begin: 79529472,
 	DType: "F32",
-	End:   79378944,
+	End:   79531008,
 	Name:  "blocks.11.norm1.weight",
 	Shape: []int{384},
 }, {
-	Begin: 79378944,
+	Begin: 79531008,
 	DType: "F32",
-	End:   79380480,
+	End:   79532544,
 	Name:  "blocks.11.norm1.bias",
 	Shape: []int{384},
 }, {
-	Begin: 79380480,
+	Begin: 79532544,
 	DType: "F32",
-	End:   81149952,
+	End:   81306624,
 	Name:  "blocks.11.attn.qkv.weight",
-	Shape: []int{72, 384, 16},
+	Shape: []int{72, 385, 16},
 }, {
-	Begin: 81149952,
+	Begin: 81306624,
 	DType: "F32",
-	End:   81154560,
+	End:   81311232,
 	Name:  "blocks.11.attn.qkv.bias",
 	Shape: []int{1152},
 }, {
-	Begin: 81154560,
+	Begin: 81311232,
 	DType: "F32",
-	End:   81744384,
+	End:   81902592,
 	Name:  "blocks.11.attn.proj.weight",
-	Shape: []int{24, 384, 16},
+	Shape: []int{24, 385, 16},
 }, {
-	Begin: 81744384,
+	Begin: 81902592,
 	DType: "F32",
-	End:   81745920,
+	End:   81904128,
 	Name:  "blocks.11.attn.proj.bias",
 	Shape: []int{384},
 }, {
-	Begin: 81745920,
+	Begin: 81904128,
 	DType: "F32",
-	End:   81747456,
+	End:   81905664,
 	Name:  "blocks.11.norm2.weight",
 	Shape: []int{384},
 }, {
-	Begin: 81747456,
+	Begin: 81905664,
 	DType: "F32",
-	End:   81748992,
+	End:   81907200,
 	Name:  "blocks.11.norm2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 81748992,
+	Begin: 81907200,
 	DType: "F32",
-	End:   84108288,
+	End:   84272640,
 	Name:  "blocks.11.mlp.fc1.weight",
-	Shape: []int{96, 384, 16},
+	Shape: []int{96, 385, 16},
 }, {
-	Begin: 84108288,
+	Begin: 84272640,
 	DType: "F32",
-	End:   84114432,
+	End:   84278784,
 	Name:  "blocks.11.mlp.fc1.bias",
 	Shape: []int{1536},
 }, {
-	Begin: 84114432,
+	Begin: 84278784,
 	DType: "F32",
-	End:   86473728,
+	End:   86639616,
 	Name:  "blocks.11.mlp.fc2.weight",
-	Shape: []int{24, 1536, 16},
+	Shape: []int{24, 1537, 16},
 }, {
-	Begin: 86473728,
+	Begin: 86639616,
 	DType: "F32",
-	End:   86475264,
+	End:   86641152,
 	Name:  "blocks.11.mlp.fc2.bias",
 	Shape: []int{384},
 }, {
-	Begin: 86475264,
+	Begin: 86641152,
 	DType: "F32",
-	End:   86476800,
+	End:   86642688,
 	Name:  "norm.weight",
 	Shape: []int{384},
 }, {
-	Begin: 86476800,
+	Begin: 86642688,
 	DType: "F32",
-	End:   86478336,
+	End:   86644224,
 	Name:  "norm.bias",
 	Shape: []int{384},
 }}
@@ -1102,7 +1102,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

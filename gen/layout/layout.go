@@ -6,20 +6,22 @@
 // flattened 3×P×P patches) are stored packed in column panels of PanelWidth outputs: for a
 // weight W of shape (N out, K in), panel p holds W[16p+j][k] at [p][k][j]. A micro-kernel then
 // streams one panel row of 16 contiguous floats per k, the same for AVX2 (2 registers), AVX-512
-// (1) and NEON (4). The last panel is zero-padded when N is not a multiple of 16. Vectors and
-// the position embeddings are stored as they are.
+// (1) and NEON (4). The last panel is zero-padded when N is not a multiple of 16, and each
+// panel has asm.PanelRows(K) rows, one more than K (zeros) where K rows would be a multiple
+// of 4 KiB (see asm.PanelRows). Vectors and the position embeddings are stored as they are.
 package layout
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/vitc-dev/vitc/asm"
 	"github.com/vitc-dev/vitc/gen/arch"
 	"github.com/vitc-dev/vitc/runtime/wfile"
 )
 
 // Name identifies this layout in weights files.
-const Name = "panel16"
+const Name = "panel16pad"
 
 // PanelWidth is the number of output columns in one packed panel.
 const PanelWidth = 16
@@ -50,7 +52,7 @@ func vector(name string, n int) Entry {
 }
 
 func matrix(name, source string, n, k int) Entry {
-	return Entry{Tensor: wfile.Tensor{Name: name, DType: "F32", Shape: []int{Panels(n), k, PanelWidth}}, Kind: Matrix, Source: source, N: n, K: k}
+	return Entry{Tensor: wfile.Tensor{Name: name, DType: "F32", Shape: []int{Panels(n), asm.PanelRows(k), PanelWidth}}, Kind: Matrix, Source: source, N: n, K: k}
 }
 
 // Encoder is the tensor table of the encoder (everything but the classifier), with offsets.

@@ -3,6 +3,7 @@ package layout
 import (
 	"testing"
 
+	"github.com/vitc-dev/vitc/asm"
 	"github.com/vitc-dev/vitc/gen/arch"
 	"github.com/vitc-dev/vitc/runtime/wfile"
 )
@@ -29,7 +30,7 @@ func TestEncoderLayout(t *testing.T) {
 			if e.Begin%wfile.Align != 0 {
 				t.Errorf("%s: %s at %d not aligned", spec, e.Name, e.Begin)
 			}
-			if e.Kind == Matrix && (e.Shape[0] != Panels(e.N) || e.Shape[1] != e.K || e.Shape[2] != PanelWidth) {
+			if e.Kind == Matrix && (e.Shape[0] != Panels(e.N) || e.Shape[1] != asm.PanelRows(e.K) || e.Shape[2] != PanelWidth) {
 				t.Errorf("%s: %s shape %v for %d×%d", spec, e.Name, e.Shape, e.N, e.K)
 			}
 		}

@@ -283,10 +283,10 @@ func tensorData(ck *checkpoint.Checkpoint, m *Model, e layout.Entry) ([]float32,
 
 // UnpackPanels is the inverse of PackPanels: the row-major (n, k) matrix of packed panels.
 func UnpackPanels(p []float32, n, k int) []float32 {
-	pw := layout.PanelWidth
+	pw, rows := layout.PanelWidth, asm.PanelRows(k)
 	out := make([]float32, n*k)
 	for j := 0; j < n; j++ {
-		base := (j/pw)*k*pw + j%pw
+		base := (j/pw)*rows*pw + j%pw
 		row := out[j*k : (j+1)*k]
 		for kk := range row {
 			row[kk] = p[base+kk*pw]
@@ -295,14 +295,15 @@ func UnpackPanels(p []float32, n, k int) []float32 {
 	return out
 }
 
-// PackPanels lays out a row-major (n, k) matrix in 16-wide column panels (see gen/layout).
+// PackPanels lays out a row-major (n, k) matrix in 16-wide column panels of asm.PanelRows(k)
+// rows, the rows past k zero (see gen/layout).
 func PackPanels(w []float32, n, k int) []float32 {
-	pw := layout.PanelWidth
-	out := make([]float32, layout.Panels(n)*k*pw)
+	pw, rows := layout.PanelWidth, asm.PanelRows(k)
+	out := make([]float32, layout.Panels(n)*rows*pw)
 	for j := 0; j < n; j++ {
 		p, jj := j/pw, j%pw
 		row := w[j*k : (j+1)*k]
-		base := p * k * pw
+		base := p * rows * pw
 		for kk, v := range row {
 			out[base+kk*pw+jj] = v
 		}

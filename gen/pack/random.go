@@ -35,10 +35,10 @@ func WriteRandomDType(c arch.Config, classes int, seed uint64, dtype, path strin
 		for i := range v {
 			v[i] = mean + std*float32(r.NormFloat64())
 		}
-		if e.Kind == layout.Matrix { // zero the padding columns, as packing does
-			pw := layout.PanelWidth
+		if e.Kind == layout.Matrix { // zero the padding columns and rows, as packing does
+			pw, rows := layout.PanelWidth, e.Shape[1]
 			for i := range v {
-				if p, j := i/(e.K*pw), i%pw; p*pw+j >= e.N {
+				if p, kk, j := i/(rows*pw), i/pw%rows, i%pw; p*pw+j >= e.N || kk >= e.K {
 					v[i] = 0
 				}
 			}

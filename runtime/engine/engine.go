@@ -41,7 +41,7 @@ const LayerNormEps = 1e-6
 type Arch struct {
 	Name                                   string
 	Embed, Depth, Heads, Image, Patch, MLP int
-	Layout                                 string         // tensor layout name, e.g. "panel16"
+	Layout                                 string         // tensor layout name, e.g. "panel16pad"
 	LayoutHash                             string         // wfile.TableHash of Tensors
 	Tensors                                []wfile.Tensor // the encoder's tensors, in file order
 	FLOPs                                  int64          // per image, encoder only

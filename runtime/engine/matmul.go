@@ -9,7 +9,8 @@ import (
 	"github.com/vitc-dev/vitc/asm"
 )
 
-// MatMul computes dst (rows×n) = epi(src (rows×k) · packed w + bias) on all cores.
+// MatMul computes dst (rows×n) = epi(src (rows×k) · packed w + bias) on all cores, w packed
+// as compiled weights are: panels of asm.PanelRows(k) rows (see gen/layout).
 //
 // The product is cut into a grid of rectangular tasks, whole register tiles of the active
 // kernel each (see split), which the calling goroutine and up to GOMAXPROCS-1 long-lived
@@ -191,7 +192,8 @@ func (j *matmulJob) task(t int) {
 	m, n, a, c := i1-i0, j1-j0, j.src[i0*j.lda:], j.dst[i0*j.ldc+j0:]
 	switch lw := j.lw; {
 	case lw == nil:
-		asm.Sgemm(m, n, j.k, a, j.lda, j.w[p0*j.k*asm.PanelWidth:], c, j.ldc, bias, j.epi)
+		bk := asm.PanelRows(j.k)
+		asm.SgemmPanels(m, n, j.k, a, j.lda, j.w[p0*bk*asm.PanelWidth:], bk, c, j.ldc, bias, j.epi)
 	case lw.BF16 != nil:
 		asm.GemmBF16(m, n, j.k, a, j.lda, lw.BF16[p0*asm.BF16Len(asm.PanelWidth, j.k):], c, j.ldc, bias, j.epi)
 	default:

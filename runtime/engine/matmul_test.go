@@ -14,11 +14,11 @@ import (
 
 // packPanels lays out a row-major n×k matrix in 16-wide panels (the layout of gen/layout).
 func packPanels(w []float32, n, k int) []float32 {
-	panels := (n + asm.PanelWidth - 1) / asm.PanelWidth
-	out := make([]float32, panels*k*asm.PanelWidth)
+	panels, rows := (n+asm.PanelWidth-1)/asm.PanelWidth, asm.PanelRows(k)
+	out := make([]float32, panels*rows*asm.PanelWidth)
 	for j := 0; j < n; j++ {
 		for kk := 0; kk < k; kk++ {
-			out[(j/asm.PanelWidth)*k*asm.PanelWidth+kk*asm.PanelWidth+j%asm.PanelWidth] = w[j*k+kk]
+			out[(j/asm.PanelWidth)*rows*asm.PanelWidth+kk*asm.PanelWidth+j%asm.PanelWidth] = w[j*k+kk]
 		}
 	}
 	return out
@@ -54,7 +54,7 @@ func TestMatMul(t *testing.T) {
 					bias := randFloats(r, s.n)
 					want := randFloats(r, s.rows*s.n)
 					got := append([]float32(nil), want...)
-					asm.Sgemm(s.rows, s.n, s.k, src, s.k, w, want, s.n, bias, epi)
+					asm.SgemmPanels(s.rows, s.n, s.k, src, s.k, w, asm.PanelRows(s.k), want, s.n, bias, epi)
 					MatMul(got, src, w, bias, s.rows, s.n, s.k, epi)
 					for i := range got {
 						if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {

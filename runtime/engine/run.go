@@ -149,10 +149,11 @@ func (r *Run) vec(off, n int) []float32 {
 	return r.W.F32[o : o+n]
 }
 
-// packed returns the float32 packed matrix with n outputs and k inputs at element offset off.
+// packed returns the float32 packed matrix with n outputs and k inputs at element offset off
+// (panels of asm.PanelRows(k) rows, see gen/layout).
 func (r *Run) packed(off, n, k int) []float32 {
 	o := r.W.offset(off)
-	return r.W.F32[o : o+(n+asm.PanelWidth-1)/asm.PanelWidth*asm.PanelWidth*k]
+	return r.W.F32[o : o+(n+asm.PanelWidth-1)/asm.PanelWidth*asm.PanelWidth*asm.PanelRows(k)]
 }
 
 // PatchEmbed fills X with [cls_token; proj(patches)] + pos_embed for every image.

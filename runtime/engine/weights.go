@@ -74,7 +74,18 @@ func (a *Arch) Table(dtype string) ([]wfile.Tensor, error) {
 		if !ok {
 			return nil, fmt.Errorf("architecture %s: %s has no bias to give its width", a.Name, t.Name)
 		}
-		k := t.Shape[1]
+		// The input width: the block's (proj's outputs), or for fc2 fc1's outputs; the
+		// panels hold asm.PanelRows(k) rows.
+		num, _, _ := strings.Cut(strings.TrimPrefix(t.Name, "blocks."), ".")
+		block := "blocks." + num + "."
+		from := block + "attn.proj"
+		if strings.HasSuffix(t.Name, ".mlp.fc2.weight") {
+			from = block + "mlp.fc1"
+		}
+		k, ok := width[from]
+		if !ok || t.Shape[1] != asm.PanelRows(k) {
+			return nil, fmt.Errorf("architecture %s: %s has panels of %d rows, want %d for %d inputs", a.Name, t.Name, t.Shape[1], asm.PanelRows(k), k)
+		}
 		switch dtype {
 		case BF16:
 			out = append(out, wfile.Tensor{Name: t.Name, DType: "BF16", Shape: []int{asm.BF16Len(n, k)}})

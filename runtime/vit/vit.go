@@ -114,8 +114,9 @@ func New(f *wfile.File) (*Model, error) {
 		}
 		hw, hb := real[0], real[1]
 		panels := (classes + asm.PanelWidth - 1) / asm.PanelWidth
-		if hw.DType != "F32" || fmt.Sprint(hw.Shape) != fmt.Sprint([]int{panels, a.Embed, asm.PanelWidth}) || hb.DType != "F32" || fmt.Sprint(hb.Shape) != fmt.Sprint([]int{classes}) {
-			return nil, fmt.Errorf("%s: head tensors have shapes %v and %v, want %v and %v", f.Path, hw.Shape, hb.Shape, []int{panels, a.Embed, asm.PanelWidth}, []int{classes})
+		want := []int{panels, asm.PanelRows(a.Embed), asm.PanelWidth}
+		if hw.DType != "F32" || fmt.Sprint(hw.Shape) != fmt.Sprint(want) || hb.DType != "F32" || fmt.Sprint(hb.Shape) != fmt.Sprint([]int{classes}) {
+			return nil, fmt.Errorf("%s: head tensors have shapes %v and %v, want %v and %v", f.Path, hw.Shape, hb.Shape, want, []int{classes})
 		}
 		m.headW = m.w.F32[hw.Begin/4 : hw.End/4]
 		m.headB = m.w.F32[hb.Begin/4 : hb.End/4]

@@ -53,7 +53,7 @@ const (
 	KeyPatch        = "vitc.patch"       // patch side in pixels
 	KeyMLP          = "vitc.mlp"         // MLP hidden width
 	KeyClasses      = "vitc.classes"     // classifier outputs, "0" for a pretrained encoder
-	KeyLayout       = "vitc.layout"      // name of the tensor layout, e.g. "panel16"
+	KeyLayout       = "vitc.layout"      // name of the tensor layout, e.g. "panel16pad"
 	KeyLayoutHash   = "vitc.layout_hash" // SHA-256 of the encoder's tensor table
 	KeySource       = "vitc.source"      // file name of the checkpoint
 	KeySourceSHA256 = "vitc.source_sha256"

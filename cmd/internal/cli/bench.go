@@ -312,7 +312,7 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 		f32 := make([]float64, len(shapes))
 		for i, s := range shapes {
 			src := randomImages(s.perRows * s.k)
-			w := randomImages((s.n + asm.PanelWidth - 1) / asm.PanelWidth * asm.PanelWidth * s.k)
+			w := randomImages((s.n + asm.PanelWidth - 1) / asm.PanelWidth * asm.PanelWidth * asm.PanelRows(s.k))
 			dst := make([]float32, s.perRows*s.n)
 			gf := timeProduct(s.perRows, s.n, s.k, iters, func() { engine.MatMul(dst, src, w, nil, s.perRows, s.n, s.k, asm.Store) })
 			f32[i] = gf

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(1239840) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "e610060d86a75a819490b6c1f8a80a8c91715c86207b021436daa09da444deff"
+const LayoutHash = "7ab2ee58ef8a637aadb52ae89e9312a9fcf1e63be2e2e33d41a58857307ec8eb"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -496,7 +496,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(855808) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "76017a4698879f7f7a319013f730521f53dfdef9b9a957afbc771d3a191f3ec7"
+const LayoutHash = "5c46759e6411a75e15754d029af4f70f3b0a03132acce6fd65356488bcc0a0e2"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -53,22 +53,22 @@ const (
 	b0Norm2Bias          = 23520 // blocks.0.norm2.bias: [32]
 	b0MlpFc1Weight       = 23552 // blocks.0.mlp.fc1.weight: 128×32, packed [8 32 16]
 	b0MlpFc1Bias         = 27648 // blocks.0.mlp.fc1.bias: [128]
-	b0MlpFc2Weight       = 27776 // blocks.0.mlp.fc2.weight: 32×128, packed [2 128 16]
-	b0MlpFc2Bias         = 31872 // blocks.0.mlp.fc2.bias: [32]
-	b1Norm1Weight        = 31904 // blocks.1.norm1.weight: [32]
-	b1Norm1Bias          = 31936 // blocks.1.norm1.bias: [32]
-	b1AttnQkvWeight      = 31968 // blocks.1.attn.qkv.weight: 96×32, packed [6 32 16]
-	b1AttnQkvBias        = 35040 // blocks.1.attn.qkv.bias: [96]
-	b1AttnProjWeight     = 35136 // blocks.1.attn.proj.weight: 32×32, packed [2 32 16]
-	b1AttnProjBias       = 36160 // blocks.1.attn.proj.bias: [32]
-	b1Norm2Weight        = 36192 // blocks.1.norm2.weight: [32]
-	b1Norm2Bias          = 36224 // blocks.1.norm2.bias: [32]
-	b1MlpFc1Weight       = 36256 // blocks.1.mlp.fc1.weight: 128×32, packed [8 32 16]
-	b1MlpFc1Bias         = 40352 // blocks.1.mlp.fc1.bias: [128]
-	b1MlpFc2Weight       = 40480 // blocks.1.mlp.fc2.weight: 32×128, packed [2 128 16]
-	b1MlpFc2Bias         = 44576 // blocks.1.mlp.fc2.bias: [32]
-	normWeight           = 44608 // norm.weight: [32]
-	normBias             = 44640 // norm.bias: [32]
+	b0MlpFc2Weight       = 27776 // blocks.0.mlp.fc2.weight: 32×128, packed [2 129 16]
+	b0MlpFc2Bias         = 31904 // blocks.0.mlp.fc2.bias: [32]
+	b1Norm1Weight        = 31936 // blocks.1.norm1.weight: [32]
+	b1Norm1Bias          = 31968 // blocks.1.norm1.bias: [32]
+	b1AttnQkvWeight      = 32000 // blocks.1.attn.qkv.weight: 96×32, packed [6 32 16]
+	b1AttnQkvBias        = 35072 // blocks.1.attn.qkv.bias: [96]
+	b1AttnProjWeight     = 35168 // blocks.1.attn.proj.weight: 32×32, packed [2 32 16]
+	b1AttnProjBias       = 36192 // blocks.1.attn.proj.bias: [32]
+	b1Norm2Weight        = 36224 // blocks.1.norm2.weight: [32]
+	b1Norm2Bias          = 36256 // blocks.1.norm2.bias: [32]
+	b1MlpFc1Weight       = 36288 // blocks.1.mlp.fc1.weight: 128×32, packed [8 32 16]
+	b1MlpFc1Bias         = 40384 // blocks.1.mlp.fc1.bias: [128]
+	b1MlpFc2Weight       = 40512 // blocks.1.mlp.fc2.weight: 32×128, packed [2 129 16]
+	b1MlpFc2Bias         = 44640 // blocks.1.mlp.fc2.bias: [32]
+	normWeight           = 44672 // norm.weight: [32]
+	normBias             = 44704 // norm.bias: [32]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -159,97 +159,97 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 111104,
 	DType: "F32",
-	End:   127488,
-	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{2, 128, 16},
-}, {
-	Begin: 127488,
-	DType: "F32",
 	End:   127616,
-	Name:  "blocks.0.mlp.fc2.bias",
-	Shape: []int{32},
+	Name:  "blocks.0.mlp.fc2.weight",
+	Shape: []int{2, 129, 16},
 }, {
 	Begin: 127616,
 	DType: "F32",
 	End:   127744,
-	Name:  "blocks.1.norm1.weight",
+	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{32},
 }, {
 	Begin: 127744,
 	DType: "F32",
 	End:   127872,
-	Name:  "blocks.1.norm1.bias",
+	Name:  "blocks.1.norm1.weight",
 	Shape: []int{32},
 }, {
 	Begin: 127872,
 	DType: "F32",
-	End:   140160,
+	End:   128000,
+	Name:  "blocks.1.norm1.bias",
+	Shape: []int{32},
+}, {
+	Begin: 128000,
+	DType: "F32",
+	End:   140288,
 	Name:  "blocks.1.attn.qkv.weight",
 	Shape: []int{6, 32, 16},
 }, {
-	Begin: 140160,
+	Begin: 140288,
 	DType: "F32",
-	End:   140544,
+	End:   140672,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{96},
 }, {
-	Begin: 140544,
-	DType: "F32",
-	End:   144640,
-	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{2, 32, 16},
-}, {
-	Begin: 144640,
+	Begin: 140672,
 	DType: "F32",
 	End:   144768,
-	Name:  "blocks.1.attn.proj.bias",
-	Shape: []int{32},
+	Name:  "blocks.1.attn.proj.weight",
+	Shape: []int{2, 32, 16},
 }, {
 	Begin: 144768,
 	DType: "F32",
 	End:   144896,
-	Name:  "blocks.1.norm2.weight",
+	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{32},
 }, {
 	Begin: 144896,
 	DType: "F32",
 	End:   145024,
-	Name:  "blocks.1.norm2.bias",
+	Name:  "blocks.1.norm2.weight",
 	Shape: []int{32},
 }, {
 	Begin: 145024,
 	DType: "F32",
-	End:   161408,
+	End:   145152,
+	Name:  "blocks.1.norm2.bias",
+	Shape: []int{32},
+}, {
+	Begin: 145152,
+	DType: "F32",
+	End:   161536,
 	Name:  "blocks.1.mlp.fc1.weight",
 	Shape: []int{8, 32, 16},
 }, {
-	Begin: 161408,
+	Begin: 161536,
 	DType: "F32",
-	End:   161920,
+	End:   162048,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{128},
 }, {
-	Begin: 161920,
-	DType: "F32",
-	End:   178304,
-	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{2, 128, 16},
-}, {
-	Begin: 178304,
-	DType: "F32",
-	End:   178432,
-	Name:  "blocks.1.mlp.fc2.bias",
-	Shape: []int{32},
-}, {
-	Begin: 178432,
+	Begin: 162048,
 	DType: "F32",
 	End:   178560,
-	Name:  "norm.weight",
-	Shape: []int{32},
+	Name:  "blocks.1.mlp.fc2.weight",
+	Shape: []int{2, 129, 16},
 }, {
 	Begin: 178560,
 	DType: "F32",
 	End:   178688,
+	Name:  "blocks.1.mlp.fc2.bias",
+	Shape: []int{32},
+}, {
+	Begin: 178688,
+	DType: "F32",
+	End:   178816,
+	Name:  "norm.weight",
+	Shape: []int{32},
+}, {
+	Begin: 178816,
+	DType: "F32",
+	End:   178944,
 	Name:  "norm.bias",
 	Shape: []int{32},
 }}
@@ -262,7 +262,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,

@@ -33,9 +33,9 @@ const (
 	FLOPs   = int64(1511680) // per image, 2 per multiply-add
 )
 
-// LayoutHash fingerprints the tensor table below (layout "panel16"); a weights file made for
+// LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
 // another layout or architecture has another hash and is refused.
-const LayoutHash = "273f051fc35e715cb761c3c84f867c90e26b1d7a2009d99703b3c630ec7b0d7e"
+const LayoutHash = "83f29749738cb289bee5c5ecfc5b3213d19b86927cd9a59aa36867e85da6f57e"
 
 // Offsets of the weights in the weights file's data section, in float32 elements.
 const (
@@ -53,22 +53,22 @@ const (
 	b0Norm2Bias          = 23744 // blocks.0.norm2.bias: [32]
 	b0MlpFc1Weight       = 23776 // blocks.0.mlp.fc1.weight: 128×32, packed [8 32 16]
 	b0MlpFc1Bias         = 27872 // blocks.0.mlp.fc1.bias: [128]
-	b0MlpFc2Weight       = 28000 // blocks.0.mlp.fc2.weight: 32×128, packed [2 128 16]
-	b0MlpFc2Bias         = 32096 // blocks.0.mlp.fc2.bias: [32]
-	b1Norm1Weight        = 32128 // blocks.1.norm1.weight: [32]
-	b1Norm1Bias          = 32160 // blocks.1.norm1.bias: [32]
-	b1AttnQkvWeight      = 32192 // blocks.1.attn.qkv.weight: 96×32, packed [6 32 16]
-	b1AttnQkvBias        = 35264 // blocks.1.attn.qkv.bias: [96]
-	b1AttnProjWeight     = 35360 // blocks.1.attn.proj.weight: 32×32, packed [2 32 16]
-	b1AttnProjBias       = 36384 // blocks.1.attn.proj.bias: [32]
-	b1Norm2Weight        = 36416 // blocks.1.norm2.weight: [32]
-	b1Norm2Bias          = 36448 // blocks.1.norm2.bias: [32]
-	b1MlpFc1Weight       = 36480 // blocks.1.mlp.fc1.weight: 128×32, packed [8 32 16]
-	b1MlpFc1Bias         = 40576 // blocks.1.mlp.fc1.bias: [128]
-	b1MlpFc2Weight       = 40704 // blocks.1.mlp.fc2.weight: 32×128, packed [2 128 16]
-	b1MlpFc2Bias         = 44800 // blocks.1.mlp.fc2.bias: [32]
-	normWeight           = 44832 // norm.weight: [32]
-	normBias             = 44864 // norm.bias: [32]
+	b0MlpFc2Weight       = 28000 // blocks.0.mlp.fc2.weight: 32×128, packed [2 129 16]
+	b0MlpFc2Bias         = 32128 // blocks.0.mlp.fc2.bias: [32]
+	b1Norm1Weight        = 32160 // blocks.1.norm1.weight: [32]
+	b1Norm1Bias          = 32192 // blocks.1.norm1.bias: [32]
+	b1AttnQkvWeight      = 32224 // blocks.1.attn.qkv.weight: 96×32, packed [6 32 16]
+	b1AttnQkvBias        = 35296 // blocks.1.attn.qkv.bias: [96]
+	b1AttnProjWeight     = 35392 // blocks.1.attn.proj.weight: 32×32, packed [2 32 16]
+	b1AttnProjBias       = 36416 // blocks.1.attn.proj.bias: [32]
+	b1Norm2Weight        = 36448 // blocks.1.norm2.weight: [32]
+	b1Norm2Bias          = 36480 // blocks.1.norm2.bias: [32]
+	b1MlpFc1Weight       = 36512 // blocks.1.mlp.fc1.weight: 128×32, packed [8 32 16]
+	b1MlpFc1Bias         = 40608 // blocks.1.mlp.fc1.bias: [128]
+	b1MlpFc2Weight       = 40736 // blocks.1.mlp.fc2.weight: 32×128, packed [2 129 16]
+	b1MlpFc2Bias         = 44864 // blocks.1.mlp.fc2.bias: [32]
+	normWeight           = 44896 // norm.weight: [32]
+	normBias             = 44928 // norm.bias: [32]
 )
 
 // tensors is the encoder's tensor table, in file order, as a weights file must hold it.
@@ -159,97 +159,97 @@ var tensors = []wfile.Tensor{{
 }, {
 	Begin: 112000,
 	DType: "F32",
-	End:   128384,
-	Name:  "blocks.0.mlp.fc2.weight",
-	Shape: []int{2, 128, 16},
-}, {
-	Begin: 128384,
-	DType: "F32",
 	End:   128512,
-	Name:  "blocks.0.mlp.fc2.bias",
-	Shape: []int{32},
+	Name:  "blocks.0.mlp.fc2.weight",
+	Shape: []int{2, 129, 16},
 }, {
 	Begin: 128512,
 	DType: "F32",
 	End:   128640,
-	Name:  "blocks.1.norm1.weight",
+	Name:  "blocks.0.mlp.fc2.bias",
 	Shape: []int{32},
 }, {
 	Begin: 128640,
 	DType: "F32",
 	End:   128768,
-	Name:  "blocks.1.norm1.bias",
+	Name:  "blocks.1.norm1.weight",
 	Shape: []int{32},
 }, {
 	Begin: 128768,
 	DType: "F32",
-	End:   141056,
+	End:   128896,
+	Name:  "blocks.1.norm1.bias",
+	Shape: []int{32},
+}, {
+	Begin: 128896,
+	DType: "F32",
+	End:   141184,
 	Name:  "blocks.1.attn.qkv.weight",
 	Shape: []int{6, 32, 16},
 }, {
-	Begin: 141056,
+	Begin: 141184,
 	DType: "F32",
-	End:   141440,
+	End:   141568,
 	Name:  "blocks.1.attn.qkv.bias",
 	Shape: []int{96},
 }, {
-	Begin: 141440,
-	DType: "F32",
-	End:   145536,
-	Name:  "blocks.1.attn.proj.weight",
-	Shape: []int{2, 32, 16},
-}, {
-	Begin: 145536,
+	Begin: 141568,
 	DType: "F32",
 	End:   145664,
-	Name:  "blocks.1.attn.proj.bias",
-	Shape: []int{32},
+	Name:  "blocks.1.attn.proj.weight",
+	Shape: []int{2, 32, 16},
 }, {
 	Begin: 145664,
 	DType: "F32",
 	End:   145792,
-	Name:  "blocks.1.norm2.weight",
+	Name:  "blocks.1.attn.proj.bias",
 	Shape: []int{32},
 }, {
 	Begin: 145792,
 	DType: "F32",
 	End:   145920,
-	Name:  "blocks.1.norm2.bias",
+	Name:  "blocks.1.norm2.weight",
 	Shape: []int{32},
 }, {
 	Begin: 145920,
 	DType: "F32",
-	End:   162304,
+	End:   146048,
+	Name:  "blocks.1.norm2.bias",
+	Shape: []int{32},
+}, {
+	Begin: 146048,
+	DType: "F32",
+	End:   162432,
 	Name:  "blocks.1.mlp.fc1.weight",
 	Shape: []int{8, 32, 16},
 }, {
-	Begin: 162304,
+	Begin: 162432,
 	DType: "F32",
-	End:   162816,
+	End:   162944,
 	Name:  "blocks.1.mlp.fc1.bias",
 	Shape: []int{128},
 }, {
-	Begin: 162816,
-	DType: "F32",
-	End:   179200,
-	Name:  "blocks.1.mlp.fc2.weight",
-	Shape: []int{2, 128, 16},
-}, {
-	Begin: 179200,
-	DType: "F32",
-	End:   179328,
-	Name:  "blocks.1.mlp.fc2.bias",
-	Shape: []int{32},
-}, {
-	Begin: 179328,
+	Begin: 162944,
 	DType: "F32",
 	End:   179456,
-	Name:  "norm.weight",
-	Shape: []int{32},
+	Name:  "blocks.1.mlp.fc2.weight",
+	Shape: []int{2, 129, 16},
 }, {
 	Begin: 179456,
 	DType: "F32",
 	End:   179584,
+	Name:  "blocks.1.mlp.fc2.bias",
+	Shape: []int{32},
+}, {
+	Begin: 179584,
+	DType: "F32",
+	End:   179712,
+	Name:  "norm.weight",
+	Shape: []int{32},
+}, {
+	Begin: 179712,
+	DType: "F32",
+	End:   179840,
 	Name:  "norm.bias",
 	Shape: []int{32},
 }}
@@ -262,7 +262,7 @@ func init() {
 		Forward:    forward,
 		Heads:      Heads,
 		Image:      Image,
-		Layout:     "panel16",
+		Layout:     "panel16pad",
 		LayoutHash: LayoutHash,
 		MLP:        MLP,
 		Name:       Name,
