@@ -93,24 +93,24 @@ func (f *Fetch) take(slots int) (off, lines, runs, gap, stride int) {
 	return r*f.Stride + l*PanelWidth, f.Lines - l, (l + n + f.Lines - 1) / f.Lines, 4*f.Stride - 64*f.Lines, 4 * f.Stride
 }
 
-// SgemmFetch is Sgemm that also fetches some of f's lines into L2 (prefetches: the result is
-// Sgemm's), as many as its kernel's loops have room for, one every few k steps; a variant
-// without such kernels fetches none.
-func SgemmFetch(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch) {
+// SgemmFetch is SgemmPanels that also fetches some of f's lines into L2 (prefetches: the
+// result is SgemmPanels'), as many as its kernel's loops have room for, one every few k
+// steps; a variant without such kernels fetches none.
+func SgemmFetch(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch) {
 	if f != nil && (f.Lines <= 0 || f.Stride < 0 || len(f.Base) < (f.Runs-1)*f.Stride+f.Lines*PanelWidth) {
 		panic(fmt.Sprintf("asm.SgemmFetch: %d floats do not hold %d runs of %d lines, %d floats apart", len(f.Base), f.Runs, f.Lines, f.Stride))
 	}
 	if f == nil || f.left() == 0 || active.sgemmFetch == nil {
-		Sgemm(m, n, k, a, lda, b, c, ldc, bias, epi)
+		SgemmPanels(m, n, k, a, lda, b, bk, c, ldc, bias, epi)
 		return
 	}
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n || len(b) < ((n+PanelWidth-1)/PanelWidth)*k*PanelWidth || (bias != nil && len(bias) < n) {
-		panic(fmt.Sprintf("asm.SgemmFetch: slices too short for m=%d n=%d k=%d lda=%d ldc=%d", m, n, k, lda, ldc))
+	if bk < k || len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n || len(b) < ((n+PanelWidth-1)/PanelWidth-1)*bk*PanelWidth+k*PanelWidth || (bias != nil && len(bias) < n) {
+		panic(fmt.Sprintf("asm.SgemmFetch: slices too short for m=%d n=%d k=%d lda=%d ldc=%d (panels of %d rows)", m, n, k, lda, ldc, bk))
 	}
-	active.sgemmFetch(m, n, k, a, lda, b, c, ldc, bias, epi, f)
+	active.sgemmFetch(m, n, k, a, lda, b, bk, c, ldc, bias, epi, f)
 }
 
 // Variant is one implementation of the kernels.
@@ -121,7 +121,7 @@ type Variant struct {
 	TileCols  int    // work at multiples of it (0: any)
 	sgemm     func(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue)
 	// sgemmFetch is sgemm that fetches lines of f (nil: the variant fetches nothing).
-	sgemmFetch func(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch)
+	sgemmFetch func(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue, f *Fetch)
 }
 
 var (

@@ -107,8 +107,8 @@ func (bl *blocked) sgemmPanels(m, n, k int, a []float32, lda int, b []float32, b
 // sgemmFetch is sgemm that, given f, fetches f's lines rather than the next block of B: a
 // product whose B is small and already in cache, such as attention's, has no next block to
 // fetch, and the kernels' slots for it can bring in what the next step reads.
-func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, c []float32, ldc int, bias []float32, epi Epilogue, fetch *Fetch) {
-	bl.drive(m, n, k, a, lda, b, k, c, ldc, bias, epi, fetch)
+func (bl *blocked) sgemmFetch(m, n, k int, a []float32, lda int, b []float32, bk int, c []float32, ldc int, bias []float32, epi Epilogue, fetch *Fetch) {
+	bl.drive(m, n, k, a, lda, b, bk, c, ldc, bias, epi, fetch)
 }
 
 // drive is sgemmPanels and sgemmFetch.

@@ -298,9 +298,9 @@ func TestFetchTake(t *testing.T) {
 	}
 }
 
-// TestSgemmFetch checks that SgemmFetch gives Sgemm's bits with every variant, counts what it
-// fetched (some lines where the variant fetches, none where it does not), and refuses a Fetch
-// whose runs lie past its Base.
+// TestSgemmFetch checks that SgemmFetch gives Sgemm's bits with every variant (over panels of
+// PanelRows(k) rows), counts what it fetched (some lines where the variant fetches, none where
+// it does not), and refuses a Fetch whose runs lie past its Base.
 func TestSgemmFetch(t *testing.T) {
 	defer func() { _ = Use(startupKernel) }()
 	r := rand.New(rand.NewPCG(25, 26))
@@ -311,10 +311,19 @@ func TestSgemmFetch(t *testing.T) {
 		}
 		for _, s := range []struct{ m, n, k int }{{72, 257, 64}, {41, 257, 64}, {8, 48, 9}, {37, 100, 512}, {3, 16, 5}} {
 			a, w := randSlice(r, s.m*s.k), pack(randSlice(r, s.n*s.k), s.n, s.k)
+			// SgemmFetch reads panels of PanelRows(k) rows, the rows past k NaN.
+			panels, bk := (s.n+PanelWidth-1)/PanelWidth, PanelRows(s.k)
+			wp := make([]float32, panels*bk*PanelWidth)
+			for i := range wp {
+				wp[i] = float32(math.NaN())
+			}
+			for p := range panels {
+				copy(wp[p*bk*PanelWidth:], w[p*s.k*PanelWidth:(p+1)*s.k*PanelWidth])
+			}
 			c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
 			f := &Fetch{Base: src, Runs: 257, Lines: 4, Stride: 256}
 			Sgemm(s.m, s.n, s.k, a, s.k, w, c1, s.n, nil, Store)
-			SgemmFetch(s.m, s.n, s.k, a, s.k, w, c2, s.n, nil, Store, f)
+			SgemmFetch(s.m, s.n, s.k, a, s.k, wp, bk, c2, s.n, nil, Store, f)
 			for i := range c1 {
 				if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
 					t.Fatalf("%s %+v: element %d = %g, Sgemm %g", name, s, i, c2[i], c1[i])
@@ -331,7 +340,7 @@ func TestSgemmFetch(t *testing.T) {
 		}
 	}()
 	a, w, c := make([]float32, 64*8), make([]float32, 64*48), make([]float32, 8*48)
-	SgemmFetch(8, 48, 64, a, 64, w, c, 48, nil, Store, &Fetch{Base: make([]float32, 100), Runs: 2, Lines: 4, Stride: 64})
+	SgemmFetch(8, 48, 64, a, 64, w, 64, c, 48, nil, Store, &Fetch{Base: make([]float32, 100), Runs: 2, Lines: 4, Stride: 64})
 }
 
 // TestSgemmPanels checks that every variant reads panels of bk > k rows as Sgemm reads the
