@@ -86,46 +86,55 @@ GLOBL rowsTail<>(SB), RODATA|NOPTR, $64
 	VBROADCASTSS C(ONE), Z27; \
 	VBROADCASTSS C(EXPLO), Z28
 
-// EXP512 replaces Z0 with e^Z0; Z1 x clamped, then r; Z2 n; Z3 p; K2 x ≥ -87.33654 or NaN.
-#define EXP512 \
-	VMAXPS       Z0, Z16, Z1;  \ // Z1 = max(-100, x)   (x if NaN)
-	VMINPS       Z1, Z17, Z1;  \ // Z1 = min(100, Z1)
-	VMULPS       Z18, Z1, Z2;  \ // n = x·log2 e
-	VRNDSCALEPS  $0, Z2, Z2;   \ // n = round(n), ties to even
-	VFNMADD231PS Z19, Z2, Z1;  \ // r = x - n·LN2HI
-	VFNMADD231PS Z20, Z2, Z1;  \ // r -= n·LN2LO
-	VMOVAPS      Z21, Z3;      \ // p = 1/5040
-	VFMADD213PS  Z22, Z1, Z3;  \ // p = p·r + 1/720
-	VFMADD213PS  Z23, Z1, Z3;  \
-	VFMADD213PS  Z24, Z1, Z3;  \
-	VFMADD213PS  Z25, Z1, Z3;  \
-	VFMADD213PS  Z26, Z1, Z3;  \
-	VFMADD213PS  Z27, Z1, Z3;  \
-	VFMADD213PS  Z27, Z1, Z3;  \ // p = e^r
-	VCMPPS       $0x15, Z28, Z0, K2; \ // K2 = !(x < -87.33654)
-	VSCALEFPS.Z  Z2, Z3, K2, Z0  // e^x = p·2ⁿ, or 0
+// EXPR512 replaces z0 with e^z0, with scratch z1 (x clamped, then r), z2 (n) and z3 (p), and
+// k (x ≥ -87.33654 or NaN). EXP512 is it on Z0 with Z1-Z3 and K2; softmax2AVX512 runs it on
+// two sets of registers at once.
+#define EXPR512(z0, z1, z2, z3, k) \
+	VMAXPS       z0, Z16, z1;  \ // z1 = max(-100, x)   (x if NaN)
+	VMINPS       z1, Z17, z1;  \ // z1 = min(100, z1)
+	VMULPS       Z18, z1, z2;  \ // n = x·log2 e
+	VRNDSCALEPS  $0, z2, z2;   \ // n = round(n), ties to even
+	VFNMADD231PS Z19, z2, z1;  \ // r = x - n·LN2HI
+	VFNMADD231PS Z20, z2, z1;  \ // r -= n·LN2LO
+	VMOVAPS      Z21, z3;      \ // p = 1/5040
+	VFMADD213PS  Z22, z1, z3;  \ // p = p·r + 1/720
+	VFMADD213PS  Z23, z1, z3;  \
+	VFMADD213PS  Z24, z1, z3;  \
+	VFMADD213PS  Z25, z1, z3;  \
+	VFMADD213PS  Z26, z1, z3;  \
+	VFMADD213PS  Z27, z1, z3;  \
+	VFMADD213PS  Z27, z1, z3;  \ // p = e^r
+	VCMPPS       $0x15, Z28, z0, k; \ // k = !(x < -87.33654)
+	VSCALEFPS.Z  z2, z3, k, z0  // e^x = p·2ⁿ, or 0
 
-// HMAX512 puts the largest float of Z4 in every lane of X4; Z5 is scratch.
-#define HMAX512 \
-	VEXTRACTF64X4 $1, Z4, Y5; \
-	VMAXPS        Y5, Y4, Y4; \
-	VEXTRACTF128  $1, Y4, X5; \
-	VMAXPS        X5, X4, X4; \
-	VPERMILPS     $0x4e, X4, X5; \
-	VMAXPS        X5, X4, X4; \
-	VPERMILPS     $0xb1, X4, X5; \
-	VMAXPS        X5, X4, X4
+#define EXP512 EXPR512(Z0, Z1, Z2, Z3, K2)
 
-// HSUM512 puts the sum of the floats of Z4 in every lane of X4; Z5 is scratch.
-#define HSUM512 \
-	VEXTRACTF64X4 $1, Z4, Y5; \
-	VADDPS        Y5, Y4, Y4; \
-	VEXTRACTF128  $1, Y4, X5; \
-	VADDPS        X5, X4, X4; \
-	VPERMILPS     $0x4e, X4, X5; \
-	VADDPS        X5, X4, X4; \
-	VPERMILPS     $0xb1, X4, X5; \
-	VADDPS        X5, X4, X4
+// HMAXR512 puts the largest float of z in every lane of its low lanes x (y its low half); ys
+// and xs are scratch. HMAX512 is it on Z4 with Z5 as scratch.
+#define HMAXR512(z, y, x, ys, xs) \
+	VEXTRACTF64X4 $1, z, ys; \
+	VMAXPS        ys, y, y; \
+	VEXTRACTF128  $1, y, xs; \
+	VMAXPS        xs, x, x; \
+	VPERMILPS     $0x4e, x, xs; \
+	VMAXPS        xs, x, x; \
+	VPERMILPS     $0xb1, x, xs; \
+	VMAXPS        xs, x, x
+
+#define HMAX512 HMAXR512(Z4, Y4, X4, Y5, X5)
+
+// HSUMR512 and HSUM512 are HMAXR512 and HMAX512 for the sum.
+#define HSUMR512(z, y, x, ys, xs) \
+	VEXTRACTF64X4 $1, z, ys; \
+	VADDPS        ys, y, y; \
+	VEXTRACTF128  $1, y, xs; \
+	VADDPS        xs, x, x; \
+	VPERMILPS     $0x4e, x, xs; \
+	VADDPS        xs, x, x; \
+	VPERMILPS     $0xb1, x, xs; \
+	VADDPS        xs, x, x
+
+#define HSUM512 HSUMR512(Z4, Y4, X4, Y5, X5)
 
 // TAILMASK512 sets K1 to the lanes of the last n mod 16 floats and BX to n rounded down to a
 // multiple of 16 (n in SI).
@@ -231,48 +240,6 @@ scaleTail:
 	VMOVUPS  Z0, K1, (DI)(AX*4)
 	VZEROUPPER
 	RET
-
-// EXPR512 is EXP512 on z0 with its own scratch (z1 x clamped, then r; z2 n; z3 p) and mask
-// k: the same instructions, so the same bits.
-#define EXPR512(z0, z1, z2, z3, k) \
-	VMAXPS       z0, Z16, z1;  \
-	VMINPS       z1, Z17, z1;  \
-	VMULPS       Z18, z1, z2;  \
-	VRNDSCALEPS  $0, z2, z2;   \
-	VFNMADD231PS Z19, z2, z1;  \
-	VFNMADD231PS Z20, z2, z1;  \
-	VMOVAPS      Z21, z3;      \
-	VFMADD213PS  Z22, z1, z3;  \
-	VFMADD213PS  Z23, z1, z3;  \
-	VFMADD213PS  Z24, z1, z3;  \
-	VFMADD213PS  Z25, z1, z3;  \
-	VFMADD213PS  Z26, z1, z3;  \
-	VFMADD213PS  Z27, z1, z3;  \
-	VFMADD213PS  Z27, z1, z3;  \
-	VCMPPS       $0x15, Z28, z0, k; \
-	VSCALEFPS.Z  z2, z3, k, z0
-
-// HMAXR512 and HSUMR512 are HMAX512 and HSUM512 on z (its low lanes x, y) with scratch s
-// (xs, ys).
-#define HMAXR512(z, y, x, ys, xs) \
-	VEXTRACTF64X4 $1, z, ys; \
-	VMAXPS        ys, y, y; \
-	VEXTRACTF128  $1, y, xs; \
-	VMAXPS        xs, x, x; \
-	VPERMILPS     $0x4e, x, xs; \
-	VMAXPS        xs, x, x; \
-	VPERMILPS     $0xb1, x, xs; \
-	VMAXPS        xs, x, x
-
-#define HSUMR512(z, y, x, ys, xs) \
-	VEXTRACTF64X4 $1, z, ys; \
-	VADDPS        ys, y, y; \
-	VEXTRACTF128  $1, y, xs; \
-	VADDPS        xs, x, x; \
-	VPERMILPS     $0x4e, x, xs; \
-	VADDPS        xs, x, x; \
-	VPERMILPS     $0xb1, x, xs; \
-	VADDPS        xs, x, x
 
 // Register map of softmax2AVX512 (two rows in step, each as softmaxAVX512 has it, so that
 // the one's dependency chains, the horizontal max and sum above all, fill the other's gaps):

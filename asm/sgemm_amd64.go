@@ -199,15 +199,18 @@ func (bl *blocked) drive(m, n, k int, a []float32, lda int, b []float32, bk int,
 					if ir < full {
 						ap, ld = &a[(i0+ir)*lda+k0], lda
 					}
-					// The last tiles of this block fetch the next block of B into L2.
+					// The last tiles of this block fetch the next block of B into L2, or the
+					// whole tiles fetch fetch's lines.
 					var pfAt *float32
-					p, line, runs := pf.at(ir / bl.mr)
-					pfLines, pfGap, pfStride := pf.lines-line, 4*bk*PanelWidth-64*pf.lines, 4*bk*PanelWidth
-					if runs > 0 {
-						pfAt = &b[(p*bk+nextK0+line)*PanelWidth]
-					}
-					if fetch != nil {
-						pfAt = nil
+					var pfLines, runs, pfGap, pfStride int
+					if fetch == nil {
+						var p, line int
+						p, line, runs = pf.at(ir / bl.mr)
+						pfLines, pfGap, pfStride = pf.lines-line, 4*bk*PanelWidth-64*pf.lines, 4*bk*PanelWidth
+						if runs > 0 {
+							pfAt = &b[(p*bk+nextK0+line)*PanelWidth]
+						}
+					} else {
 						slots := 0
 						if rows == bl.mr {
 							slots = bl.slots(np, kb)

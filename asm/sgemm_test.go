@@ -311,15 +311,8 @@ func TestSgemmFetch(t *testing.T) {
 		}
 		for _, s := range []struct{ m, n, k int }{{72, 257, 64}, {41, 257, 64}, {8, 48, 9}, {37, 100, 512}, {3, 16, 5}} {
 			a, w := randSlice(r, s.m*s.k), pack(randSlice(r, s.n*s.k), s.n, s.k)
-			// SgemmFetch reads panels of PanelRows(k) rows, the rows past k NaN.
-			panels, bk := (s.n+PanelWidth-1)/PanelWidth, PanelRows(s.k)
-			wp := make([]float32, panels*bk*PanelWidth)
-			for i := range wp {
-				wp[i] = float32(math.NaN())
-			}
-			for p := range panels {
-				copy(wp[p*bk*PanelWidth:], w[p*s.k*PanelWidth:(p+1)*s.k*PanelWidth])
-			}
+			bk := PanelRows(s.k)
+			wp := padPanels(w, s.n, s.k, bk)
 			c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
 			f := &Fetch{Base: src, Runs: 257, Lines: 4, Stride: 256}
 			Sgemm(s.m, s.n, s.k, a, s.k, w, c1, s.n, nil, Store)
@@ -362,14 +355,7 @@ func TestSgemmPanels(t *testing.T) {
 			for _, extra := range []int{1, 7} {
 				bk := s.k + extra
 				a, w := randSlice(r, s.m*s.k), pack(randSlice(r, s.n*s.k), s.n, s.k)
-				panels := (s.n + PanelWidth - 1) / PanelWidth
-				wp := make([]float32, panels*bk*PanelWidth)
-				for i := range wp {
-					wp[i] = float32(math.NaN()) // rows past k must not be read
-				}
-				for p := range panels {
-					copy(wp[p*bk*PanelWidth:], w[p*s.k*PanelWidth:(p+1)*s.k*PanelWidth])
-				}
+				wp := padPanels(w, s.n, s.k, bk)
 				bias := randSlice(r, s.n)
 				c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
 				Sgemm(s.m, s.n, s.k, a, s.k, w, c1, s.n, bias, GELU)
@@ -382,6 +368,20 @@ func TestSgemmPanels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// padPanels copies the panels of w (n columns, k rows) into panels of bk ≥ k rows whose rows
+// past k are NaN, which a product must not read.
+func padPanels(w []float32, n, k, bk int) []float32 {
+	panels := (n + PanelWidth - 1) / PanelWidth
+	out := make([]float32, panels*bk*PanelWidth)
+	for i := range out {
+		out[i] = float32(math.NaN())
+	}
+	for p := range panels {
+		copy(out[p*bk*PanelWidth:], w[p*k*PanelWidth:(p+1)*k*PanelWidth])
+	}
+	return out
 }
 
 func btoi(b bool) int {
