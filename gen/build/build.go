@@ -133,7 +133,7 @@ func Program(ctx context.Context, pkg, out string, opt Options) error {
 // the rest of the manifest comes from the files. progress, if not nil, is told of each weight
 // byte copied.
 func Bundle(out, programPath, weightsPath string, m bundle.Manifest, progress func(n int64)) (*bundle.Manifest, error) {
-	wf, err := wfile.Open(weightsPath)
+	wf, err := wfile.OpenSectionLoad(weightsPath, 0, -1, wfile.Map) // the header alone
 	if err != nil {
 		return nil, err
 	}

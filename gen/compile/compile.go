@@ -239,7 +239,7 @@ func WeightsFile(ctx context.Context, name string, opt Options) (string, error) 
 		return "", fmt.Errorf("%s is already compiled: --image, --heads and --name apply to checkpoints", path)
 	}
 	if opt.DType != "" {
-		f, err := wfile.Open(path)
+		f, err := wfile.OpenSectionLoad(path, 0, -1, wfile.Map) // the header alone
 		if err != nil {
 			return "", err
 		}

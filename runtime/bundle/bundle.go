@@ -219,15 +219,25 @@ func Self() (*Bundle, error) {
 // ErrChecksum is the error of a bundle whose weights differ from what was built.
 var ErrChecksum = errors.New("weights damaged")
 
-// Open maps the bundle's weights and checks them before a model runs on them: that they are
+// Open loads the bundle's weights and checks them before a model runs on them: that they are
 // for arch (the architecture the running program links), that they are the weights the
 // manifest names, and that every chunk's CRC-32C matches (in parallel over the CPUs; this also
-// brings the weights into memory, which the first forward pass needs anyway).
+// brings the weights into memory, which the first forward pass needs anyway). The weights are
+// read into memory or mapped as $VITC_WEIGHTS says (see wfile.Load).
 func (b *Bundle) Open(arch string) (*vit.Model, error) {
+	load, err := wfile.DefaultLoad()
+	if err != nil {
+		return nil, err
+	}
+	return b.OpenLoad(arch, load)
+}
+
+// OpenLoad is Open with the way of loading the weights given.
+func (b *Bundle) OpenLoad(arch string, load wfile.Load) (*vit.Model, error) {
 	if b.Arch != arch {
 		return nil, fmt.Errorf("%s holds %s weights (%s) but this program runs %s only; build it with vitc build --model %s", b.Path, b.Arch, b.Describe(), arch, b.Model)
 	}
-	f, err := wfile.OpenSection(b.Path, b.Offset, b.Size)
+	f, err := wfile.OpenSectionLoad(b.Path, b.Offset, b.Size, load)
 	if err != nil {
 		return nil, err
 	}

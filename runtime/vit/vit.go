@@ -1,4 +1,4 @@
-// Package vit runs a compiled model: it maps a weights file, checks it against the compiled
+// Package vit runs a compiled model: it loads a weights file, checks it against the compiled
 // architecture it names, and computes embeddings or logits for batches of images.
 //
 //	m, err := vit.Open("vits14_1.0_1.vitc")   // after `vitc compile`
@@ -34,14 +34,25 @@ type Model struct {
 	pools   map[int]*sync.Pool // batch size → reusable *engine.Run
 }
 
-// Open maps a weights file and checks it against the compiled architecture it names: magic,
+// Open loads a weights file (read into memory or mapped, as $VITC_WEIGHTS says: see
+// wfile.Load) and checks it against the compiled architecture it names: magic,
 // version, size and every tensor's place are checked before any weight is touched.
 func Open(path string) (*Model, error) { return OpenSection(path, 0, -1) }
 
 // OpenSection is Open of a weights file stored inside another file (see wfile.OpenSection),
 // such as the weights `vitc build` appends to a program.
 func OpenSection(path string, off, size int64) (*Model, error) {
-	f, err := wfile.OpenSection(path, off, size)
+	load, err := wfile.DefaultLoad()
+	if err != nil {
+		return nil, err
+	}
+	return OpenSectionLoad(path, off, size, load)
+}
+
+// OpenSectionLoad is OpenSection with the way of loading the weights given (see wfile.Load)
+// rather than taken from $VITC_WEIGHTS.
+func OpenSectionLoad(path string, off, size int64, load wfile.Load) (*Model, error) {
+	f, err := wfile.OpenSectionLoad(path, off, size, load)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +175,9 @@ func (m *Model) Meta(key string) string { return m.file.Header.Meta[key] }
 
 // Path is the weights file.
 func (m *Model) Path() string { return m.file.Path }
+
+// Load returns how the weights came into memory: read into it or mapped (see wfile.Load).
+func (m *Model) Load() wfile.Load { return m.file.Load }
 
 // ErrInput marks a badly shaped input.
 var ErrInput = errors.New("bad input")

@@ -1,5 +1,5 @@
 // Package wfile is vitc's weights file: a safetensors file whose tensors are already in the
-// layout the kernels read, mapped read-only at run time.
+// layout the kernels read, read into memory or mapped read-only at run time (see Load).
 //
 // The container is safetensors, so standard tools can open it:
 //
@@ -302,23 +302,36 @@ func parseJSON(buf []byte) (Header, error) {
 	return h, nil
 }
 
-// File is an open weights file with its data mapped read-only.
+// File is an open weights file with its bytes in memory, read-only (see Load).
 type File struct {
 	Path      string
 	Header    Header
 	DataStart int64
+	Load      Load // how the bytes came into memory
 	mapping   []byte
 	closer    func() error
 }
 
-// Open reads and checks the header, then maps the file.
+// Open reads and checks the header, then brings the file into memory as DefaultLoad says.
 func Open(path string) (*File, error) { return OpenSection(path, 0, -1) }
 
 // OpenSection is Open of a weights file stored inside another file: the size bytes at offset
 // off of path (size < 0: up to the end), e.g. the weights that `vitc build` appends to a
 // program. off must be a multiple of the page size (PageAlign is one on every platform vitc
-// builds for), because the section is mapped where it lies.
+// builds for), because the section may be mapped where it lies.
 func OpenSection(path string, off, size int64) (*File, error) {
+	load, err := DefaultLoad()
+	if err != nil {
+		return nil, err
+	}
+	return OpenSectionLoad(path, off, size, load)
+}
+
+// OpenSectionLoad is OpenSection with the Load given rather than taken from the environment.
+func OpenSectionLoad(path string, off, size int64, load Load) (*File, error) {
+	if load != Copy && load != Map {
+		return nil, fmt.Errorf("%s: unknown way to load weights %q (want %q or %q)", path, load, Copy, Map)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -344,18 +357,23 @@ func OpenSection(path string, off, size int64) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, closer, err := mapFile(f, off, size)
-	if err != nil {
+	var m []byte
+	var closer func() error
+	if load == Copy {
+		if m, closer, err = copyFile(f, off, size); err != nil {
+			return nil, fmt.Errorf("%s: reading the weights into memory: %v (%s=%s maps the file instead)", path, err, EnvLoad, Map)
+		}
+	} else if m, closer, err = mapFile(f, off, size); err != nil {
 		return nil, fmt.Errorf("%s: mapping: %v", path, err)
 	}
-	return &File{Path: path, Header: h, DataStart: start, mapping: m, closer: closer}, nil
+	return &File{Path: path, Header: h, DataStart: start, Load: load, mapping: m, closer: closer}, nil
 }
 
 // PageAlign is an alignment that is a multiple of the page size of every platform vitc runs
 // on (4 KiB, 16 KiB on Apple silicon, 64 KiB on some arm64 Linux kernels).
 const PageAlign = 64 << 10
 
-// Mapped returns the whole file (or section) as mapped: header and data.
+// Mapped returns the whole file (or section) as it is in memory: header and data.
 func (f *File) Mapped() []byte { return f.mapping }
 
 // Data returns the data section.
@@ -364,7 +382,7 @@ func (f *File) Data() []byte { return f.mapping[f.DataStart:] }
 // Bytes returns one tensor's bytes.
 func (f *File) Bytes(t Tensor) []byte { return f.Data()[t.Begin:t.End] }
 
-// Close unmaps the file. No slice obtained from it may be used afterwards.
+// Close unmaps the file or frees its copy. No slice obtained from it may be used afterwards.
 func (f *File) Close() error {
 	if f.closer == nil {
 		return nil

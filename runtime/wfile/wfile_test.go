@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sample builds a small valid weights file: two F32 tensors, one needing a pad after it.
@@ -65,20 +66,90 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestOpenMaps(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "w.safetensors")
-	b := sample(t)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(p)
+// TestLoads: both ways of loading give the file's bytes, whole or as a section inside a
+// larger file, across several of the chunks that Copy reads in parallel.
+func TestLoads(t *testing.T) {
+	ts := Plan([]Tensor{
+		{Name: "small", DType: "F32", Shape: []int{3}},
+		{Name: "big", DType: "F32", Shape: []int{5, copyChunk / 8}}, // 2.5 chunks
+	})
+	h := Header{Meta: map[string]string{KeyMagic: MagicValue, KeyVersion: "1", KeyArch: "x"}, Tensors: ts}
+	prefix, err := Encode(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	bt, _ := f.Header.Tensor("b")
-	if got := f.Bytes(bt); got[0] != byte(bt.Begin) || len(got) != 128 {
-		t.Errorf("tensor b bytes %v...", got[:4])
+	w := append(prefix, make([]byte, h.DataSize())...)
+	for i := len(prefix); i < len(w); i++ {
+		w[i] = byte(i*7 + i>>12)
+	}
+	// The section: PageAlign bytes of something else, the weights, a tail.
+	section := append(append(bytes.Repeat([]byte{0xEE}, PageAlign), w...), "tail"...)
+	dir := t.TempDir()
+	whole, inside := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "prog")
+	if err := os.WriteFile(whole, w, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inside, section, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, load := range []Load{Copy, Map} {
+		for _, c := range []struct {
+			path      string
+			off, size int64
+		}{{whole, 0, -1}, {inside, PageAlign, int64(len(w))}} {
+			f, err := OpenSectionLoad(c.path, c.off, c.size, load)
+			if err != nil {
+				t.Fatalf("%s %s: %v", load, c.path, err)
+			}
+			if f.Load != load {
+				t.Errorf("%s: File.Load %q", load, f.Load)
+			}
+			if !bytes.Equal(f.Mapped(), w) {
+				t.Errorf("%s %s: the bytes in memory differ from the file's", load, c.path)
+			}
+			big, _ := f.Header.Tensor("big")
+			if got := f.Bytes(big); len(got) != 5*copyChunk/2 || got[1<<20] != w[f.DataStart+big.Begin+1<<20] {
+				t.Errorf("%s %s: tensor big wrong", load, c.path)
+			}
+			if load == Copy && uintptr(unsafe.Pointer(&f.Mapped()[0]))%4096 != 0 {
+				t.Errorf("copy at %p: not page-aligned", &f.Mapped()[0])
+			}
+			if err := f.Close(); err != nil {
+				t.Error(err)
+			}
+			if f.Mapped() != nil {
+				t.Error("Close kept the bytes")
+			}
+		}
+	}
+}
+
+// TestDefaultLoad: $VITC_WEIGHTS picks the way; a wrong value is an error that names the
+// variable and the values it takes, also from Open.
+func TestDefaultLoad(t *testing.T) {
+	for v, want := range map[string]Load{"": Copy, "copy": Copy, "map": Map} {
+		t.Setenv(EnvLoad, v)
+		if got, err := DefaultLoad(); err != nil || got != want {
+			t.Errorf("%s=%q: %q, %v", EnvLoad, v, got, err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := os.WriteFile(p, sample(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvLoad, "mmap")
+	_, err := Open(p)
+	if err == nil || !strings.Contains(err.Error(), EnvLoad) || !strings.Contains(err.Error(), `"map"`) {
+		t.Errorf("%s=mmap: %v", EnvLoad, err)
+	}
+	t.Setenv(EnvLoad, "map")
+	f, err := Open(p)
+	if err != nil || f.Load != Map {
+		t.Fatalf("%s=map: %v", EnvLoad, err)
+	}
+	f.Close()
+	if _, err := OpenSectionLoad(p, 0, -1, "lazy"); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("load %q: %v", "lazy", err)
 	}
 }
 

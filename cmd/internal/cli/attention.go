@@ -58,7 +58,7 @@ func cmdAttention(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.load(e)
+	m, err := mf.load(e, 1)
 	if err != nil {
 		return err
 	}

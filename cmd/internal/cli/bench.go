@@ -17,6 +17,7 @@ import (
 	"github.com/vitc-dev/vitc/gen/pack"
 	"github.com/vitc-dev/vitc/runtime/engine"
 	"github.com/vitc-dev/vitc/runtime/vit"
+	"github.com/vitc-dev/vitc/runtime/wfile"
 )
 
 func cmdBench(e *env, args []string) error {
@@ -58,7 +59,7 @@ func cmdBench(e *env, args []string) error {
 	if *archName != "" {
 		m, err = randomModel(*archName, mf.opt.DType)
 	} else {
-		m, err = mf.load(e)
+		m, err = mf.load(e, manyImages)
 	}
 	if err != nil {
 		return err
@@ -112,7 +113,7 @@ func benchDecode(e *env, dir string, size int) error {
 }
 
 // randomModel writes a random-weight weights file of a compiled architecture to a temporary
-// file and opens it (the mapping keeps it alive after the name is removed).
+// file and opens it (a mapping keeps the file alive after its name is removed).
 func randomModel(name, dtype string) (*vit.Model, error) {
 	a, ok := engine.Lookup(name)
 	if !ok {
@@ -128,7 +129,11 @@ func randomModel(name, dtype string) (*vit.Model, error) {
 	if err := pack.WriteRandomDType(c, 1000, 1, dtype, path); err != nil {
 		return nil, err
 	}
-	return vit.Open(path)
+	load, err := loadFor(manyImages)
+	if err != nil {
+		return nil, err
+	}
+	return vit.OpenSectionLoad(path, 0, -1, load)
 }
 
 func randomImages(n int) []float32 {
@@ -144,7 +149,7 @@ func benchModel(e *env, m *vit.Model, batch, iters int) error {
 	a := m.Arch()
 	s := a.Image
 	x := randomImages(batch * 3 * s * s)
-	fmt.Fprintf(e.stdout, "%s, kernel %s, %d threads, batch %d\n", m, asm.Active(), runtime.GOMAXPROCS(0), batch)
+	fmt.Fprintf(e.stdout, "%s, kernel %s, %d threads, batch %d, weights %s\n", m, asm.Active(), runtime.GOMAXPROCS(0), batch, loadWords(m.Load()))
 	if _, err := m.Forward(x, batch); err != nil { // warm-up: pages mapped, buffers made
 		return err
 	}
@@ -346,4 +351,12 @@ func benchKernels(e *env, a *engine.Arch, batch, iters int) error {
 	fmt.Fprintf(e.stdout, "(bf16 and int8: GFLOP/s counting 2 per multiply-add, and the ratio to the variant's float32)\n")
 	fmt.Fprintf(e.stdout, "(rows × n × k: patch_embed %d×%d×%d, the rest %d rows)\n", shapes[0].perRows, d, shapes[0].k, rows)
 	return nil
+}
+
+// loadWords says how the weights came into memory, with the setting that changes it.
+func loadWords(l wfile.Load) string {
+	if l == wfile.Map {
+		return "mapped from the file (" + wfile.EnvLoad + "=map)"
+	}
+	return "read into memory (" + wfile.EnvLoad + "=copy)"
 }

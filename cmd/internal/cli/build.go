@@ -76,7 +76,7 @@ func cmdBuild(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	wf, err := wfile.Open(weights)
+	wf, err := wfile.OpenSectionLoad(weights, 0, -1, wfile.Map) // the header alone
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vitc-dev/vitc/asm"
 	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
 	"github.com/vitc-dev/vitc/runtime/npy"
+	"github.com/vitc-dev/vitc/runtime/wfile"
 )
 
 const fixtures = "../../../gen/testdata/fixtures"
@@ -217,6 +218,36 @@ func TestBench(t *testing.T) {
 	}
 	if code, _, _ := vitc(t, "bench"); code != 2 {
 		t.Errorf("bench without a model: exit %d", code)
+	}
+}
+
+// TestWeightsLoad: commands read the weights into memory for many images and map the file
+// for a few, $VITC_WEIGHTS overriding both; bench says which, and a wrong value is a clear
+// error with exit status 1.
+func TestWeightsLoad(t *testing.T) {
+	for _, c := range []struct {
+		env    string
+		images int
+		want   wfile.Load
+	}{{"", 1, wfile.Map}, {"", copyFrom - 1, wfile.Map}, {"", copyFrom, wfile.Copy}, {"", manyImages, wfile.Copy},
+		{"copy", 1, wfile.Copy}, {"map", manyImages, wfile.Map}} {
+		t.Setenv(wfile.EnvLoad, c.env)
+		if got, err := loadFor(c.images); err != nil || got != c.want {
+			t.Errorf("%s=%q, %d images: %q, %v; want %q", wfile.EnvLoad, c.env, c.images, got, err, c.want)
+		}
+	}
+	t.Setenv(wfile.EnvLoad, "")
+	if out := mustRun(t, "bench", "--arch", "tiny", "--iters", "1"); !strings.Contains(out, "weights read into memory") {
+		t.Errorf("bench:\n%s", out)
+	}
+	t.Setenv(wfile.EnvLoad, "map")
+	if out := mustRun(t, "bench", "--arch", "tiny", "--iters", "1"); !strings.Contains(out, "weights mapped from the file") {
+		t.Errorf("bench with %s=map:\n%s", wfile.EnvLoad, out)
+	}
+	t.Setenv(wfile.EnvLoad, "mmap")
+	code, _, errs := vitc(t, "run", "--model", fx("tiny_pretrained_legacy_f32.pth"), "--heads", "2", "--input", fx("tiny_input.npy"), "--output", filepath.Join(t.TempDir(), "y.npy"))
+	if code != 1 || !strings.Contains(errs, wfile.EnvLoad+`="mmap"`) || strings.Contains(errs, "goroutine") {
+		t.Errorf("%s=mmap: exit %d, %s", wfile.EnvLoad, code, errs)
 	}
 }
 

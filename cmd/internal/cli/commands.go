@@ -78,7 +78,11 @@ func cmdRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.load(e)
+	images := 0
+	if len(x.Shape) > 0 {
+		images = x.Shape[0]
+	}
+	m, err := mf.load(e, images)
 	if err != nil {
 		return err
 	}
@@ -135,7 +139,7 @@ func cmdInspect(e *env, args []string) error {
 }
 
 func inspectWeights(e *env, path string, list bool) error {
-	f, err := wfile.Open(path)
+	f, err := wfile.OpenSectionLoad(path, 0, -1, wfile.Map) // the header alone
 	if err != nil {
 		return err
 	}
@@ -150,7 +154,7 @@ func inspectWeights(e *env, path string, list bool) error {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-20s %s\n", k, f.Header.Meta[k])
 	}
-	if m, err := vit.Open(path); err != nil {
+	if m, err := vit.OpenSectionLoad(path, 0, -1, wfile.Map); err != nil {
 		fmt.Fprintf(w, "not runnable by this program: %v\n", err)
 	} else {
 		fmt.Fprintf(w, "runs on the compiled architecture %s\n", m.Arch().Name)

@@ -191,7 +191,7 @@ func cmdEval(e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "%s: no class folder is named by a WordNet id: the class of a folder is its position in the sorted list, as ImageFolder's\n", *dir)
 	}
 
-	m, err := mf.loadClassifier(e, "eval", false)
+	m, err := mf.loadClassifier(e, "eval", false, manyImages)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func cmdQuality(e *env, args []string) error {
 func measureQuality(e *env, mf modelFlags, dtypes []string, paths []string, batch int) ([]quality, error) {
 	ref := mf
 	ref.opt.DType = engine.F32
-	m32, err := ref.load(e)
+	m32, err := ref.load(e, len(paths))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func measureQuality(e *env, mf modelFlags, dtypes []string, paths []string, batc
 	for _, d := range dtypes {
 		lm := mf
 		lm.opt.DType = d
-		m, err := lm.load(e)
+		m, err := lm.load(e, len(paths))
 		if err != nil {
 			return nil, err
 		}

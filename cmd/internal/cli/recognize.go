@@ -76,7 +76,7 @@ func cmdClassify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.loadClassifier(e, "classify", true)
+	m, err := mf.loadClassifier(e, "classify", true, len(paths))
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func cmdEmbed(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.load(e)
+	m, err := mf.load(e, len(paths))
 	if err != nil {
 		return err
 	}
