@@ -227,19 +227,24 @@ func block10(r *engine.Run) {
 }
 
 // block11 is blocks.11: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).
+// The last block: keys and values for every token, the rest for the class tokens alone.
 func block11(r *engine.Run) {
 	// h = blocks.11.norm1(x)                              (rows×768)
 	r.LayerNorm(r.H, r.X, b11Norm1Weight, b11Norm1Bias)
-	// qkv = blocks.11.attn.qkv(h)                         (rows×2304)
-	r.Linear(r.QKV, r.H, b11AttnQkvWeight, b11AttnQkvBias, 3*Embed, Embed, asm.Store)
-	// a = softmax(q·kᵀ/√64)·v, 12 heads side by side      (rows×768)
+	// k | v = blocks.11.attn.qkv(h)[:, D:]                (rows×1536)
+	r.LinearCols(r.QKV, r.H, b11AttnQkvWeight, b11AttnQkvBias, 3*Embed, Embed, Embed, 3*Embed, asm.Store)
+	// from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads
+	r.ClassTokens()
+	// q = blocks.11.attn.qkv(h)[:, :D]                    (images×768)
+	r.LinearCols(r.QKV, r.H, b11AttnQkvWeight, b11AttnQkvBias, 3*Embed, Embed, 0, Embed, asm.Store)
+	// a = softmax(q·kᵀ/√64)·v, 12 heads side by side      (images×768)
 	r.Attention(r.A, r.QKV)
-	// x = x + blocks.11.attn.proj(a)                      (rows×768)
+	// x = x + blocks.11.attn.proj(a)                      (images×768)
 	r.Linear(r.X, r.A, b11AttnProjWeight, b11AttnProjBias, Embed, Embed, asm.Accumulate)
-	// h = blocks.11.norm2(x)                              (rows×768)
+	// h = blocks.11.norm2(x)                              (images×768)
 	r.LayerNorm(r.H, r.X, b11Norm2Weight, b11Norm2Bias)
-	// m = gelu(blocks.11.mlp.fc1(h))                      (rows×3072)
+	// m = gelu(blocks.11.mlp.fc1(h))                      (images×3072)
 	r.Linear(r.M, r.H, b11MlpFc1Weight, b11MlpFc1Bias, MLP, Embed, asm.GELU)
-	// x = x + blocks.11.mlp.fc2(m)                        (rows×768)
+	// x = x + blocks.11.mlp.fc2(m)                        (images×768)
 	r.Linear(r.X, r.M, b11MlpFc2Weight, b11MlpFc2Bias, Embed, MLP, asm.Accumulate)
 }

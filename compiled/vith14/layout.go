@@ -30,7 +30,7 @@ const (
 	Grid    = 16                  // patches per side
 	Tokens  = 257                 // class token + Grid²
 	MLP     = 5120                // MLP hidden width
-	FLOPs   = int64(334587658240) // per image, 2 per multiply-add
+	FLOPs   = int64(325862195200) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

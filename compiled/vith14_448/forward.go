@@ -607,19 +607,24 @@ func block30(r *engine.Run) {
 }
 
 // block31 is blocks.31: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).
+// The last block: keys and values for every token, the rest for the class tokens alone.
 func block31(r *engine.Run) {
 	// h = blocks.31.norm1(x)                              (rows×1280)
 	r.LayerNorm(r.H, r.X, b31Norm1Weight, b31Norm1Bias)
-	// qkv = blocks.31.attn.qkv(h)                         (rows×3840)
-	r.Linear(r.QKV, r.H, b31AttnQkvWeight, b31AttnQkvBias, 3*Embed, Embed, asm.Store)
-	// a = softmax(q·kᵀ/√80)·v, 16 heads side by side      (rows×1280)
+	// k | v = blocks.31.attn.qkv(h)[:, D:]                (rows×2560)
+	r.LinearCols(r.QKV, r.H, b31AttnQkvWeight, b31AttnQkvBias, 3*Embed, Embed, Embed, 3*Embed, asm.Store)
+	// from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads
+	r.ClassTokens()
+	// q = blocks.31.attn.qkv(h)[:, :D]                    (images×1280)
+	r.LinearCols(r.QKV, r.H, b31AttnQkvWeight, b31AttnQkvBias, 3*Embed, Embed, 0, Embed, asm.Store)
+	// a = softmax(q·kᵀ/√80)·v, 16 heads side by side      (images×1280)
 	r.Attention(r.A, r.QKV)
-	// x = x + blocks.31.attn.proj(a)                      (rows×1280)
+	// x = x + blocks.31.attn.proj(a)                      (images×1280)
 	r.Linear(r.X, r.A, b31AttnProjWeight, b31AttnProjBias, Embed, Embed, asm.Accumulate)
-	// h = blocks.31.norm2(x)                              (rows×1280)
+	// h = blocks.31.norm2(x)                              (images×1280)
 	r.LayerNorm(r.H, r.X, b31Norm2Weight, b31Norm2Bias)
-	// m = gelu(blocks.31.mlp.fc1(h))                      (rows×5120)
+	// m = gelu(blocks.31.mlp.fc1(h))                      (images×5120)
 	r.Linear(r.M, r.H, b31MlpFc1Weight, b31MlpFc1Bias, MLP, Embed, asm.GELU)
-	// x = x + blocks.31.mlp.fc2(m)                        (rows×1280)
+	// x = x + blocks.31.mlp.fc2(m)                        (images×1280)
 	r.Linear(r.X, r.M, b31MlpFc2Weight, b31MlpFc2Bias, Embed, MLP, asm.Accumulate)
 }

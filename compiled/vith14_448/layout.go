@@ -30,7 +30,7 @@ const (
 	Grid    = 32                   // patches per side
 	Tokens  = 1025                 // class token + Grid²
 	MLP     = 5120                 // MLP hidden width
-	FLOPs   = int64(1463424286720) // per image, 2 per multiply-add
+	FLOPs   = int64(1424495902720) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

@@ -30,7 +30,7 @@ const (
 	Grid    = 34                   // patches per side
 	Tokens  = 1157                 // class token + Grid²
 	MLP     = 5120                 // MLP hidden width
-	FLOPs   = int64(1676907274240) // per image, 2 per multiply-add
+	FLOPs   = int64(1632179507200) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

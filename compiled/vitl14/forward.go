@@ -455,19 +455,24 @@ func block22(r *engine.Run) {
 }
 
 // block23 is blocks.23: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).
+// The last block: keys and values for every token, the rest for the class tokens alone.
 func block23(r *engine.Run) {
 	// h = blocks.23.norm1(x)                              (rows×1024)
 	r.LayerNorm(r.H, r.X, b23Norm1Weight, b23Norm1Bias)
-	// qkv = blocks.23.attn.qkv(h)                         (rows×3072)
-	r.Linear(r.QKV, r.H, b23AttnQkvWeight, b23AttnQkvBias, 3*Embed, Embed, asm.Store)
-	// a = softmax(q·kᵀ/√64)·v, 16 heads side by side      (rows×1024)
+	// k | v = blocks.23.attn.qkv(h)[:, D:]                (rows×2048)
+	r.LinearCols(r.QKV, r.H, b23AttnQkvWeight, b23AttnQkvBias, 3*Embed, Embed, Embed, 3*Embed, asm.Store)
+	// from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads
+	r.ClassTokens()
+	// q = blocks.23.attn.qkv(h)[:, :D]                    (images×1024)
+	r.LinearCols(r.QKV, r.H, b23AttnQkvWeight, b23AttnQkvBias, 3*Embed, Embed, 0, Embed, asm.Store)
+	// a = softmax(q·kᵀ/√64)·v, 16 heads side by side      (images×1024)
 	r.Attention(r.A, r.QKV)
-	// x = x + blocks.23.attn.proj(a)                      (rows×1024)
+	// x = x + blocks.23.attn.proj(a)                      (images×1024)
 	r.Linear(r.X, r.A, b23AttnProjWeight, b23AttnProjBias, Embed, Embed, asm.Accumulate)
-	// h = blocks.23.norm2(x)                              (rows×1024)
+	// h = blocks.23.norm2(x)                              (images×1024)
 	r.LayerNorm(r.H, r.X, b23Norm2Weight, b23Norm2Bias)
-	// m = gelu(blocks.23.mlp.fc1(h))                      (rows×4096)
+	// m = gelu(blocks.23.mlp.fc1(h))                      (images×4096)
 	r.Linear(r.M, r.H, b23MlpFc1Weight, b23MlpFc1Bias, MLP, Embed, asm.GELU)
-	// x = x + blocks.23.mlp.fc2(m)                        (rows×1024)
+	// x = x + blocks.23.mlp.fc2(m)                        (images×1024)
 	r.Linear(r.X, r.M, b23MlpFc2Weight, b23MlpFc2Bias, Embed, MLP, asm.Accumulate)
 }

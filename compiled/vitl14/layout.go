@@ -30,7 +30,7 @@ const (
 	Grid    = 16                  // patches per side
 	Tokens  = 257                 // class token + Grid²
 	MLP     = 4096                // MLP hidden width
-	FLOPs   = int64(162023964672) // per image, 2 per multiply-add
+	FLOPs   = int64(156385771520) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

@@ -30,7 +30,7 @@ const (
 	Grid    = 16                 // patches per side
 	Tokens  = 257                // class token + Grid²
 	MLP     = 1536               // MLP hidden width
-	FLOPs   = int64(12247123968) // per image, 2 per multiply-add
+	FLOPs   = int64(11391092736) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

@@ -128,13 +128,23 @@ func (c Config) Params() int64 {
 	return d + int64(c.Tokens())*d + (int64(c.PatchInputs())*d + d) + int64(c.Depth)*block + 2*d
 }
 
-// FLOPs is the number of floating-point operations (2 per multiply-add) of one image's
-// forward pass through the encoder's matrix products and attention.
-func (c Config) FLOPs() int64 {
+// ModelFLOPs is the number of floating-point operations (2 per multiply-add) of one image's
+// forward pass through the encoder's matrix products and attention, as PyTorch computes it.
+func (c Config) ModelFLOPs() int64 {
 	t, d, m := int64(c.Tokens()), int64(c.Embed), int64(c.MLP)
 	patches := int64(c.Grid() * c.Grid())
 	perBlock := 2*t*d*3*d + 2*t*t*d*2 + 2*t*d*d + 2*t*d*m*2
 	return 2*patches*int64(c.PatchInputs())*d + int64(c.Depth)*perBlock
+}
+
+// FLOPs is ModelFLOPs as vitc computes the pass: the output is the class token after the
+// final LayerNorm, so past its keys and values the last block runs on the class token
+// alone (one query; its projection and MLP one row).
+func (c Config) FLOPs() int64 {
+	t, d, m := int64(c.Tokens()), int64(c.Embed), int64(c.MLP)
+	full := 2*t*d*3*d + 2*t*t*d*2 + 2*t*d*d + 2*t*d*m*2
+	last := 2*t*d*2*d + 2*d*d + 2*t*d*2 + 2*d*d + 2*d*m*2
+	return c.ModelFLOPs() - full + last
 }
 
 // Package is the Go package name of the generated code: the name with every character

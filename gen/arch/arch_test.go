@@ -32,8 +32,14 @@ func TestHubTable(t *testing.T) {
 		if p := float64(c.Params()) / 1e6; math.Abs(p-w.mparams)/w.mparams > 0.02 {
 			t.Errorf("%s: %.1f M params, table says ~%.0f M", name, p, w.mparams)
 		}
-		if g := float64(c.FLOPs()) / 1e9; math.Abs(g-w.gflops)/w.gflops > 0.03 {
+		if g := float64(c.ModelFLOPs()) / 1e9; math.Abs(g-w.gflops)/w.gflops > 0.03 {
 			t.Errorf("%s: %.1f GFLOP, performance.md says %.0f", name, g, w.gflops)
+		}
+		// vitc's last block: every token's keys and values, then the class token alone.
+		tk, d := int64(c.Tokens()), int64(c.Embed)
+		skipped := 2*(tk-1)*d*d + 4*(tk-1)*tk*d + 2*(tk-1)*d*d + 4*(tk-1)*d*int64(c.MLP)
+		if got := c.ModelFLOPs() - c.FLOPs(); got != skipped {
+			t.Errorf("%s: vitc skips %d FLOPs of the last block, want %d", name, got, skipped)
 		}
 	}
 	if _, err := Hub("vitb14@448"); err == nil {

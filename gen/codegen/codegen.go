@@ -85,7 +85,7 @@ func layoutFile(c arch.Config, es []layout.Entry, program string) *File {
 		Id("Grid").Op("=").Lit(c.Grid()).Comment("patches per side"),
 		Id("Tokens").Op("=").Lit(c.Tokens()).Comment("class token + Grid²"),
 		Id("MLP").Op("=").Lit(c.MLP).Comment("MLP hidden width"),
-		Id("FLOPs").Op("=").Lit(c.FLOPs()).Comment("per image, 2 per multiply-add"),
+		Id("FLOPs").Op("=").Lit(c.FLOPs()).Comment("per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add"),
 	)
 
 	docComment(f, fmt.Sprintf("LayoutHash fingerprints the tensor table below (layout %q); a weights file made for\nanother layout or architecture has another hash and is refused.", layout.Name))
@@ -150,30 +150,59 @@ func forwardFile(c arch.Config, es []layout.Entry) *File {
 	for i := 0; i < c.Depth; i++ {
 		p := fmt.Sprintf("blocks.%d.", i)
 		id := func(s string) *Statement { return Id(ident(p + s)) }
-		f.Commentf("block%d is %s: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).", i, strings.TrimSuffix(p, "."))
-		f.Func().Id(fmt.Sprintf("block%d", i)).Params(Id("r").Op("*").Qual(enginePath, "Run")).Block(
-			Comment(step("h = "+p+"norm1(x)", c.Embed)),
+		last := i == c.Depth-1
+		rows := "rows"
+		var body []Code
+		body = append(body,
+			Comment(step("h = "+p+"norm1(x)", rows, c.Embed)),
 			Id("r").Dot("LayerNorm").Call(Id("r").Dot("H"), Id("r").Dot("X"), id("norm1.weight"), id("norm1.bias")),
-			Comment(step("qkv = "+p+"attn.qkv(h)", 3*d)),
-			Id("r").Dot("Linear").Call(Id("r").Dot("QKV"), Id("r").Dot("H"), id("attn.qkv.weight"), id("attn.qkv.bias"), Lit(3).Op("*").Id("Embed"), Id("Embed"), Qual(asmPath, "Store")),
-			Comment(step(fmt.Sprintf("a = softmax(q·kᵀ/√%d)·v, %d heads side by side", c.HeadDim(), c.Heads), d)),
+		)
+		qkvCall := func(c0, c1 Code) *Statement {
+			return Id("r").Dot("LinearCols").Call(Id("r").Dot("QKV"), Id("r").Dot("H"), id("attn.qkv.weight"), id("attn.qkv.bias"), Lit(3).Op("*").Id("Embed"), Id("Embed"), c0, c1, Qual(asmPath, "Store"))
+		}
+		if !last {
+			body = append(body,
+				Comment(step("qkv = "+p+"attn.qkv(h)", rows, 3*d)),
+				Id("r").Dot("Linear").Call(Id("r").Dot("QKV"), Id("r").Dot("H"), id("attn.qkv.weight"), id("attn.qkv.bias"), Lit(3).Op("*").Id("Embed"), Id("Embed"), Qual(asmPath, "Store")),
+			)
+		} else {
+			// The output is norm(x)[:, 0]: past the keys and values, the last block's rows
+			// other than the class tokens are never read.
+			rows = "images"
+			body = append(body,
+				Comment(step("k | v = "+p+"attn.qkv(h)[:, D:]", "rows", 2*d)),
+				qkvCall(Id("Embed"), Lit(3).Op("*").Id("Embed")),
+				Comment("from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads"),
+				Id("r").Dot("ClassTokens").Call(),
+				Comment(step("q = "+p+"attn.qkv(h)[:, :D]", rows, d)),
+				qkvCall(Lit(0), Id("Embed")),
+			)
+		}
+		body = append(body,
+			Comment(step(fmt.Sprintf("a = softmax(q·kᵀ/√%d)·v, %d heads side by side", c.HeadDim(), c.Heads), rows, d)),
 			Id("r").Dot("Attention").Call(Id("r").Dot("A"), Id("r").Dot("QKV")),
-			Comment(step("x = x + "+p+"attn.proj(a)", d)),
+			Comment(step("x = x + "+p+"attn.proj(a)", rows, d)),
 			Id("r").Dot("Linear").Call(Id("r").Dot("X"), Id("r").Dot("A"), id("attn.proj.weight"), id("attn.proj.bias"), Id("Embed"), Id("Embed"), Qual(asmPath, "Accumulate")),
-			Comment(step("h = "+p+"norm2(x)", d)),
+			Comment(step("h = "+p+"norm2(x)", rows, d)),
 			Id("r").Dot("LayerNorm").Call(Id("r").Dot("H"), Id("r").Dot("X"), id("norm2.weight"), id("norm2.bias")),
-			Comment(step("m = gelu("+p+"mlp.fc1(h))", c.MLP)),
+			Comment(step("m = gelu("+p+"mlp.fc1(h))", rows, c.MLP)),
 			Id("r").Dot("Linear").Call(Id("r").Dot("M"), Id("r").Dot("H"), id("mlp.fc1.weight"), id("mlp.fc1.bias"), Id("MLP"), Id("Embed"), Qual(asmPath, "GELU")),
-			Comment(step("x = x + "+p+"mlp.fc2(m)", d)),
+			Comment(step("x = x + "+p+"mlp.fc2(m)", rows, d)),
 			Id("r").Dot("Linear").Call(Id("r").Dot("X"), Id("r").Dot("M"), id("mlp.fc2.weight"), id("mlp.fc2.bias"), Id("Embed"), Id("MLP"), Qual(asmPath, "Accumulate")),
 		)
+		doc := fmt.Sprintf("block%d is %s: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).", i, strings.TrimSuffix(p, "."))
+		if last {
+			doc += "\nThe last block: keys and values for every token, the rest for the class tokens alone."
+		}
+		docComment(f, doc)
+		f.Func().Id(fmt.Sprintf("block%d", i)).Params(Id("r").Op("*").Qual(enginePath, "Run")).Block(body...)
 	}
 	return f
 }
 
 // step is a comment with the PyTorch expression and the output shape in a column.
-func step(expr string, width int) string {
-	return fmt.Sprintf("%s%s(rows×%d)", expr, pad(max(1, 52-len([]rune(expr)))), width)
+func step(expr, rows string, width int) string {
+	return fmt.Sprintf("%s%s(%s×%d)", expr, pad(max(1, 52-len([]rune(expr)))), rows, width)
 }
 
 // docComment writes a comment of several lines as // lines (jennifer would make a /* */ block).

@@ -31,11 +31,13 @@ type Run struct {
 	// attention probabilities from the class token to every token.
 	LastAttention []float32
 	// Profile, when non-nil, collects the time of each step of the passes (see Profile).
-	Profile  *Profile
-	block    int
-	rowAlign int                             // rowAlign when the Run was made
-	busy     atomic.Int64                    // a profiled product's task time, in ns
-	parts    [][attentionParts]time.Duration // per worker: a profiled attention's parts
+	Profile *Profile
+	block   int
+	// classOnly: the steps run over each image's class token alone (see ClassTokens).
+	classOnly bool
+	rowAlign  int                             // rowAlign when the Run was made
+	busy      atomic.Int64                    // a profiled product's task time, in ns
+	parts     [][attentionParts]time.Duration // per worker: a profiled attention's parts
 
 	scores [][]float32    // per worker: a block of attention scores, queryBlock×Tokens
 	keys   []float32      // per image and head (or per worker): kᵀ packed in panels of 16 tokens (see Attention)
@@ -46,6 +48,7 @@ type Run struct {
 	// values made once in NewRun: closures made per call would escape to the heap (into the
 	// helpers' job), and a forward pass allocates nothing.
 	step                          stepArgs
+	lowpCols                      LowpMatrix // LinearCols' columns of a low-precision matrix (a field: no allocation)
 	patchTask, normTask, headTask func(worker, task int)
 	packTask, queryTask           func(worker, task int)
 }
@@ -56,7 +59,9 @@ type stepArgs struct {
 	kSize, vSize   int       // Attention: the floats of one head's packed keys and values
 	kRows          int       // Attention: rows of a panel of packed keys (asm.PanelRows(head width))
 	blocks         int       // Attention: query blocks per head
+	queries        int       // Attention: queries per image (Tokens, or 1 for the class token alone)
 	last           bool      // Attention: keep the class token's probabilities
+	rows, every    int       // LayerNorm: rows i·every for i < rows
 }
 
 // queryBlock is the number of queries whose scores are held at once: a block of queryBlock ×
@@ -132,7 +137,7 @@ func parallelUpTo(w, n int, fn func(worker, task int)) {
 
 // Forward runs the architecture's encoder over r.Images, leaving the result in r.Out.
 func (r *Run) Forward() {
-	r.block = 0
+	r.block, r.classOnly = 0, false
 	if p := r.Profile; p != nil {
 		start := time.Now()
 		r.Arch.Forward(r)
@@ -202,15 +207,33 @@ func (r *Run) patchRow(_, task int) {
 	}
 }
 
+// ClassTokens makes the steps after it (LayerNorm, Linear, LinearCols, Attention) run over
+// each image's class token alone, the row that the output, norm(x)[:, 0], reads: the generated
+// code calls it in the last block once the keys and values of every token are computed. The
+// class tokens' results are those of the whole step, to the bit (each row of a product, of a
+// LayerNorm and of attention is computed alone), so a vitl14 pass skips 10/12 of its last
+// block's products (3.5% of the pass's FLOPs; vitb14 and vits14 6.9%, vith14 2.6%).
+func (r *Run) ClassTokens() { r.classOnly = true }
+
+// rowSet returns the rows the steps run over, i·every for i < rows: every row, or after
+// ClassTokens each image's class token.
+func (r *Run) rowSet() (rows, every int) {
+	if r.classOnly {
+		return r.Batch, r.Arch.Tokens()
+	}
+	return r.Rows, 1
+}
+
 // normRowsPerTask is the rows of one LayerNorm task.
 const normRowsPerTask = 16
 
 // LayerNorm writes LayerNorm(src) with the weights at w and b into dst, row by row.
 func (r *Run) LayerNorm(dst, src []float32, w, b int) {
 	d := r.Arch.Embed
-	st := r.begin("norm", r.Rows, d, 0, 0)
-	r.step = stepArgs{dst: dst, src: src, w: r.vec(w, d), b: r.vec(b, d)}
-	parallel((r.Rows+normRowsPerTask-1)/normRowsPerTask, r.normTask)
+	rows, every := r.rowSet()
+	st := r.begin("norm", rows, d, 0, 0)
+	r.step = stepArgs{dst: dst, src: src, w: r.vec(w, d), b: r.vec(b, d), rows: rows, every: every}
+	parallel((rows+normRowsPerTask-1)/normRowsPerTask, r.normTask)
 	r.step = stepArgs{}
 	st.end()
 }
@@ -218,22 +241,38 @@ func (r *Run) LayerNorm(dst, src []float32, w, b int) {
 // normRows is LayerNorm's task: rows [task·normRowsPerTask, …) of r.step.src.
 func (r *Run) normRows(_, task int) {
 	d, st := r.Arch.Embed, &r.step
-	ld := r.rowStride(d)
-	for i := task * normRowsPerTask; i < min(r.Rows, (task+1)*normRowsPerTask); i++ {
+	ld := r.rowStride(d) * st.every
+	for i := task * normRowsPerTask; i < min(st.rows, (task+1)*normRowsPerTask); i++ {
 		asm.LayerNorm(st.dst[i*ld:i*ld+d], st.src[i*ld:i*ld+d], st.w, st.b, LayerNormEps)
 	}
 }
 
-// Linear computes dst = epi(src·Wᵀ + bias) over all rows, for the packed weight at w (n
-// outputs, k inputs) and the bias at b.
+// Linear computes dst = epi(src·Wᵀ + bias) over all rows (or the class tokens', see
+// ClassTokens), for the packed weight at w (n outputs, k inputs) and the bias at b.
 //
 // With a Profile, the step is named after the module (linearName).
 func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
-	st := r.begin(r.linearName(n, k, epi), r.Rows, n, k, 2*float64(r.Rows)*float64(n)*float64(k))
+	r.LinearCols(dst, src, w, b, n, k, 0, n, epi)
+}
+
+// LinearCols is Linear for the outputs [c0, c1) alone (rounded out to whole panels of
+// asm.PanelWidth, whose other outputs are computed too): the last block's keys and values
+// for every token, and its queries for the class tokens alone.
+// (Profiled, it counts the FLOPs of [c0, c1), as gen/arch's Config.FLOPs does.)
+func (r *Run) LinearCols(dst, src []float32, w, b, n, k, c0, c1 int, epi asm.Epilogue) {
+	rows, every := r.rowSet()
+	flops := 2 * float64(rows) * float64(c1-c0) * float64(k)
+	c0 = c0 / asm.PanelWidth * asm.PanelWidth
+	c1 = min(n, panels(c1)*asm.PanelWidth)
+	cols := c1 - c0
+	st := r.begin(r.linearName(n, k, epi), rows, cols, k, flops)
+	lda, ldc := every*r.rowStride(k), every*r.rowStride(n)
+	bias := r.vec(b, n)[c0:c1]
 	if lw := r.W.lowp[w]; lw != nil {
-		matmul(dst, src, nil, lw, r.vec(b, n), r.Rows, n, k, r.rowStride(k), r.rowStride(n), epi, st.tasks())
+		r.lowpCols = lw.cols(c0, k)
+		matmul(dst[c0:], src, nil, &r.lowpCols, bias, rows, cols, k, lda, ldc, epi, st.tasks())
 	} else {
-		matmul(dst, src, r.packed(w, n, k), nil, r.vec(b, n), r.Rows, n, k, r.rowStride(k), r.rowStride(n), epi, st.tasks())
+		matmul(dst[c0:], src, r.packed(w, n, k)[c0*asm.PanelRows(k):], nil, bias, rows, cols, k, lda, ldc, epi, st.tasks())
 	}
 	st.end()
 }
@@ -241,7 +280,8 @@ func (r *Run) Linear(dst, src []float32, w, b, n, k int, epi asm.Epilogue) {
 func panels(n int) int { return (n + asm.PanelWidth - 1) / asm.PanelWidth }
 
 // Attention writes softmax(q·kᵀ/√headDim)·v for every image and head into dst, reading q, k
-// and v from qkv (each row: q | k | v, each of them head after head). Both products run on
+// and v from qkv (each row: q | k | v, each of them head after head); after ClassTokens, for
+// the class token's query alone (against every token's key and value). Both products run on
 // the matrix kernels: kᵀ and v are packed into 16-wide panels once per image and head, then
 // each block of queryBlock queries computes its scores (queryBlock × Tokens, in cache), their
 // softmax, and its share of the output.
@@ -254,10 +294,14 @@ func (r *Run) Attention(dst, qkv []float32) {
 	kSize := panels(t) * asm.PanelWidth * kRows
 	vSize := panels(hd) * asm.PanelWidth * t
 	r.block++
-	st := r.begin("attention", r.Rows, a.Embed, 0, 4*float64(r.Batch)*float64(t)*float64(t)*float64(a.Embed))
+	queries := t
+	if r.classOnly {
+		queries = 1
+	}
+	st := r.begin("attention", r.Batch*queries, a.Embed, 0, 4*float64(r.Batch)*float64(queries)*float64(t)*float64(a.Embed))
 	defer r.endAttention(st)
-	n, blocks := r.Batch*a.Heads, (t+queryBlock-1)/queryBlock
-	r.step = stepArgs{dst: dst, src: qkv, kSize: kSize, kRows: kRows, vSize: vSize, blocks: blocks,
+	n, blocks := r.Batch*a.Heads, (queries+queryBlock-1)/queryBlock
+	r.step = stepArgs{dst: dst, src: qkv, kSize: kSize, kRows: kRows, vSize: vSize, blocks: blocks, queries: queries,
 		last: r.LastAttention != nil && r.block == a.Depth}
 	defer func() { r.step = stepArgs{} }()
 	// The per-worker buffers were made for GOMAXPROCS at NewRun; it may have grown since.
@@ -394,7 +438,7 @@ func (r *Run) attend(dst, qkv, keys, values []float32, worker, bh, qb int, last 
 	t, d, hd, heads := a.Tokens(), a.Embed, a.HeadDim(), a.Heads
 	b, h := bh/heads, bh%heads
 	i0 := qb * queryBlock
-	rows := min(queryBlock, t-i0)
+	rows := min(queryBlock, r.step.queries-i0)
 	scores := r.scores[worker][:rows*t]
 	ldq, ldo := r.rowStride(3*d), r.rowStride(d)
 	q := qkv[(b*t+i0)*ldq+h*hd:]

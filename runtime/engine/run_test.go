@@ -1,11 +1,14 @@
 package engine_test
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/vitc-dev/vitc/asm"
 	_ "github.com/vitc-dev/vitc/compiled/testarch/all"
 	"github.com/vitc-dev/vitc/runtime/engine"
 )
@@ -132,4 +135,77 @@ func TestPaddedRows(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClassTokens: the generated forward pass, whose last block runs on the class tokens
+// alone past its keys and values, gives to the bit what every row's last block gives (the
+// reference below, the engine's steps over all rows, names the weights by their tensors'
+// offsets), the class token's attention included: tiny and odd (whose width, 24, splits the
+// queries from the keys inside a panel), at batch 1 and 3, on one thread and two.
+func TestClassTokens(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, name := range []string{"tiny", "odd"} {
+		r := rand.New(rand.NewPCG(7, 8))
+		a, w := randomWeights(t, name, r)
+		off := map[string]int{}
+		for _, ts := range a.Tensors {
+			off[ts.Name] = int(ts.Begin / 4)
+		}
+		d := a.Embed
+		reference := func(run *engine.Run) {
+			run.PatchEmbed(off["patch_embed.proj.weight"], off["patch_embed.proj.bias"], off["cls_token"], off["pos_embed"])
+			for i := range a.Depth {
+				p := func(s string) int { return off[fmt.Sprintf("blocks.%d.%s", i, s)] }
+				run.LayerNorm(run.H, run.X, p("norm1.weight"), p("norm1.bias"))
+				run.Linear(run.QKV, run.H, p("attn.qkv.weight"), p("attn.qkv.bias"), 3*d, d, asm.Store)
+				run.Attention(run.A, run.QKV)
+				run.Linear(run.X, run.A, p("attn.proj.weight"), p("attn.proj.bias"), d, d, asm.Accumulate)
+				run.LayerNorm(run.H, run.X, p("norm2.weight"), p("norm2.bias"))
+				run.Linear(run.M, run.H, p("mlp.fc1.weight"), p("mlp.fc1.bias"), a.MLP, d, asm.GELU)
+				run.Linear(run.X, run.M, p("mlp.fc2.weight"), p("mlp.fc2.bias"), d, a.MLP, asm.Accumulate)
+			}
+			run.FinalNorm(off["norm.weight"], off["norm.bias"])
+		}
+		full := *a
+		full.Forward = reference
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			for _, batch := range []int{1, 3} {
+				got := randomRun(a, w, batch, r)
+				want := engine.NewRun(&full, w, batch)
+				want.Images = got.Images
+				for _, run := range []*engine.Run{got, want} {
+					run.LastAttention = make([]float32, batch*a.Heads*a.Tokens())
+					run.Forward()
+				}
+				for i := range want.Out {
+					if math.Float32bits(got.Out[i]) != math.Float32bits(want.Out[i]) {
+						t.Fatalf("%s, batch %d, GOMAXPROCS %d: output %d = %g, every row's last block gives %g", name, batch, procs, i, got.Out[i], want.Out[i])
+					}
+				}
+				for i := range want.LastAttention {
+					if math.Float32bits(got.LastAttention[i]) != math.Float32bits(want.LastAttention[i]) {
+						t.Fatalf("%s, batch %d: attention %d = %g, every row's last block gives %g", name, batch, i, got.LastAttention[i], want.LastAttention[i])
+					}
+				}
+				// The pass did take the short way: the last block left the other rows' MLP
+				// hidden values as the block before wrote them.
+				if same := slicesEqual(got.M, want.M); same {
+					t.Errorf("%s, batch %d: the last block's MLP ran over every row", name, batch)
+				}
+			}
+		}
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

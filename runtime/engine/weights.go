@@ -107,6 +107,19 @@ type LowpMatrix struct {
 	Sums   []int32   // int8: per output column
 }
 
+// cols is the matrix's outputs from c0 on (a multiple of asm.PanelWidth), of k inputs.
+func (m *LowpMatrix) cols(c0, k int) LowpMatrix {
+	p := c0 / asm.PanelWidth
+	var s LowpMatrix
+	if m.BF16 != nil {
+		s.BF16 = m.BF16[p*asm.BF16Len(asm.PanelWidth, k):]
+	}
+	if m.I8 != nil {
+		s.I8, s.Scales, s.Sums = m.I8[p*asm.Int8Len(asm.PanelWidth, k):], m.Scales[c0:], m.Sums[c0:]
+	}
+	return s
+}
+
 // Weights is the data of a weights file as the generated code addresses it: by the element
 // offsets of the float32 layout (Arch.Tensors), whatever the file's dtype.
 type Weights struct {

@@ -56,19 +56,24 @@ func block1(r *engine.Run) {
 }
 
 // block2 is blocks.2: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).
+// The last block: keys and values for every token, the rest for the class tokens alone.
 func block2(r *engine.Run) {
 	// h = blocks.2.norm1(x)                               (rows×24)
 	r.LayerNorm(r.H, r.X, b2Norm1Weight, b2Norm1Bias)
-	// qkv = blocks.2.attn.qkv(h)                          (rows×72)
-	r.Linear(r.QKV, r.H, b2AttnQkvWeight, b2AttnQkvBias, 3*Embed, Embed, asm.Store)
-	// a = softmax(q·kᵀ/√8)·v, 3 heads side by side        (rows×24)
+	// k | v = blocks.2.attn.qkv(h)[:, D:]                 (rows×48)
+	r.LinearCols(r.QKV, r.H, b2AttnQkvWeight, b2AttnQkvBias, 3*Embed, Embed, Embed, 3*Embed, asm.Store)
+	// from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads
+	r.ClassTokens()
+	// q = blocks.2.attn.qkv(h)[:, :D]                     (images×24)
+	r.LinearCols(r.QKV, r.H, b2AttnQkvWeight, b2AttnQkvBias, 3*Embed, Embed, 0, Embed, asm.Store)
+	// a = softmax(q·kᵀ/√8)·v, 3 heads side by side        (images×24)
 	r.Attention(r.A, r.QKV)
-	// x = x + blocks.2.attn.proj(a)                       (rows×24)
+	// x = x + blocks.2.attn.proj(a)                       (images×24)
 	r.Linear(r.X, r.A, b2AttnProjWeight, b2AttnProjBias, Embed, Embed, asm.Accumulate)
-	// h = blocks.2.norm2(x)                               (rows×24)
+	// h = blocks.2.norm2(x)                               (images×24)
 	r.LayerNorm(r.H, r.X, b2Norm2Weight, b2Norm2Bias)
-	// m = gelu(blocks.2.mlp.fc1(h))                       (rows×96)
+	// m = gelu(blocks.2.mlp.fc1(h))                       (images×96)
 	r.Linear(r.M, r.H, b2MlpFc1Weight, b2MlpFc1Bias, MLP, Embed, asm.GELU)
-	// x = x + blocks.2.mlp.fc2(m)                         (rows×24)
+	// x = x + blocks.2.mlp.fc2(m)                         (images×24)
 	r.Linear(r.X, r.M, b2MlpFc2Weight, b2MlpFc2Bias, Embed, MLP, asm.Accumulate)
 }

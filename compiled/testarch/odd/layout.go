@@ -30,7 +30,7 @@ const (
 	Grid    = 4              // patches per side
 	Tokens  = 17             // class token + Grid²
 	MLP     = 96             // MLP hidden width
-	FLOPs   = int64(1239840) // per image, 2 per multiply-add
+	FLOPs   = int64(1029408) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

@@ -30,7 +30,7 @@ const (
 	Grid    = 3             // patches per side
 	Tokens  = 10            // class token + Grid²
 	MLP     = 128           // MLP hidden width
-	FLOPs   = int64(855808) // per image, 2 per multiply-add
+	FLOPs   = int64(659968) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for

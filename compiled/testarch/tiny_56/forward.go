@@ -37,19 +37,24 @@ func block0(r *engine.Run) {
 }
 
 // block1 is blocks.1: x = x + attn.proj(attn(norm1(x))); x = x + mlp.fc2(gelu(mlp.fc1(norm2(x)))).
+// The last block: keys and values for every token, the rest for the class tokens alone.
 func block1(r *engine.Run) {
 	// h = blocks.1.norm1(x)                               (rows×32)
 	r.LayerNorm(r.H, r.X, b1Norm1Weight, b1Norm1Bias)
-	// qkv = blocks.1.attn.qkv(h)                          (rows×96)
-	r.Linear(r.QKV, r.H, b1AttnQkvWeight, b1AttnQkvBias, 3*Embed, Embed, asm.Store)
-	// a = softmax(q·kᵀ/√16)·v, 2 heads side by side       (rows×32)
+	// k | v = blocks.1.attn.qkv(h)[:, D:]                 (rows×64)
+	r.LinearCols(r.QKV, r.H, b1AttnQkvWeight, b1AttnQkvBias, 3*Embed, Embed, Embed, 3*Embed, asm.Store)
+	// from here on, each image's class token alone: the only row that out = norm(x)[:, 0] reads
+	r.ClassTokens()
+	// q = blocks.1.attn.qkv(h)[:, :D]                     (images×32)
+	r.LinearCols(r.QKV, r.H, b1AttnQkvWeight, b1AttnQkvBias, 3*Embed, Embed, 0, Embed, asm.Store)
+	// a = softmax(q·kᵀ/√16)·v, 2 heads side by side       (images×32)
 	r.Attention(r.A, r.QKV)
-	// x = x + blocks.1.attn.proj(a)                       (rows×32)
+	// x = x + blocks.1.attn.proj(a)                       (images×32)
 	r.Linear(r.X, r.A, b1AttnProjWeight, b1AttnProjBias, Embed, Embed, asm.Accumulate)
-	// h = blocks.1.norm2(x)                               (rows×32)
+	// h = blocks.1.norm2(x)                               (images×32)
 	r.LayerNorm(r.H, r.X, b1Norm2Weight, b1Norm2Bias)
-	// m = gelu(blocks.1.mlp.fc1(h))                       (rows×128)
+	// m = gelu(blocks.1.mlp.fc1(h))                       (images×128)
 	r.Linear(r.M, r.H, b1MlpFc1Weight, b1MlpFc1Bias, MLP, Embed, asm.GELU)
-	// x = x + blocks.1.mlp.fc2(m)                         (rows×32)
+	// x = x + blocks.1.mlp.fc2(m)                         (images×32)
 	r.Linear(r.X, r.M, b1MlpFc2Weight, b1MlpFc2Bias, Embed, MLP, asm.Accumulate)
 }

@@ -30,7 +30,7 @@ const (
 	Grid    = 4              // patches per side
 	Tokens  = 17             // class token + Grid²
 	MLP     = 128            // MLP hidden width
-	FLOPs   = int64(1511680) // per image, 2 per multiply-add
+	FLOPs   = int64(1149184) // per image as vitc computes it (gen/arch Config.FLOPs), 2 per multiply-add
 )
 
 // LayoutHash fingerprints the tensor table below (layout "panel16pad"); a weights file made for
