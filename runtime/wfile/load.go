@@ -15,8 +15,9 @@ const (
 	// Copy reads the file into memory of the process's own, in huge pages where the system
 	// has them (Linux transparent huge pages), as ONNX Runtime and PyTorch do with their
 	// weights. Forward passes are 2-4% faster than over a mapping of the file (paired passes
-	// over one file: vitb14 0.960-0.979, vitl14 0.972-0.981 of the time), the more so when
-	// the file's pages in the page cache are old. Reading vitb14's 346 MB takes ~63 ms
+	// over one file in one process, copy/map: vitb14 0.960 ± 0.005, vitl14 0.979 ± 0.007 of
+	// the time; in 4 KiB pages, vitb14 0.979 ± 0.007), the more so when the file's pages in
+	// the page cache are old. Reading vitb14's 346 MB takes ~63 ms
 	// (230-460 ms when the kernel first compacts memory for the huge pages), where a first
 	// pass over a mapping spends 25-80 ms faulting pages in.
 	Copy Load = "copy"

@@ -29,7 +29,7 @@ const hugePage = 2 << 20
 
 // copyFile reads size bytes of the file from offset off into private anonymous memory,
 // outside the garbage-collected heap, aligned to hugePage and advised to be backed by huge
-// pages (see adviseHuge).
+// pages (see adviseHuge), then made read-only as a mapping of the file is.
 func copyFile(f *os.File, off, size int64) ([]byte, func() error, error) {
 	if size == 0 {
 		return nil, func() error { return nil }, nil
@@ -46,6 +46,10 @@ func copyFile(f *os.File, off, size int64) ([]byte, func() error, error) {
 	b := region[pad : pad+int(size) : pad+int(size)]
 	adviseHuge(b)
 	if err := readInto(b, f, off); err != nil {
+		free()
+		return nil, nil, err
+	}
+	if err := unix.Mprotect(region, unix.PROT_READ); err != nil {
 		free()
 		return nil, nil, err
 	}

@@ -83,10 +83,11 @@ func (m *modelFlags) weightsFile(e *env) (string, error) {
 }
 
 // copyFrom is the number of images from which a command reads the weights into memory
-// rather than mapping the file (unless $VITC_WEIGHTS says): reading costs about 50 ms more
-// than a mapping's first pass for vitb14's 346 MB, up to a few hundred when the kernel has to
-// compact memory for the huge pages, and saves 2-4% of every pass after (vitb14: ~6 ms).
-const copyFrom = 16
+// rather than mapping the file (unless $VITC_WEIGHTS says): reading vitb14's 346 MB costs
+// 20-40 ms more than a mapping's first pass spends faulting pages in, but 400 more in about a
+// third of the runs seen here, when the kernel first compacts memory for the huge pages; it
+// saves 2-4% of every pass after (vitb14: ~6 ms an image).
+const copyFrom = 32
 
 // loadFor is how a command that runs the model on images images loads the weights.
 func loadFor(images int) (wfile.Load, error) {
