@@ -109,31 +109,22 @@ GLOBL rowsTail<>(SB), RODATA|NOPTR, $64
 
 #define EXP512 EXPR512(Z0, Z1, Z2, Z3, K2)
 
-// HMAXR512 puts the largest float of z in every lane of its low lanes x (y its low half); ys
-// and xs are scratch. HMAX512 is it on Z4 with Z5 as scratch.
-#define HMAXR512(z, y, x, ys, xs) \
+// HREDR512 reduces z with op (VMAXPS, VADDPS) into every lane of its low lanes x (y its low
+// half); ys and xs are scratch. HMAXR512 and HSUMR512 are it for the largest float and the
+// sum; HMAX512 and HSUM512 are those on Z4 with Z5 as scratch.
+#define HREDR512(op, z, y, x, ys, xs) \
 	VEXTRACTF64X4 $1, z, ys; \
-	VMAXPS        ys, y, y; \
+	op            ys, y, y; \
 	VEXTRACTF128  $1, y, xs; \
-	VMAXPS        xs, x, x; \
+	op            xs, x, x; \
 	VPERMILPS     $0x4e, x, xs; \
-	VMAXPS        xs, x, x; \
+	op            xs, x, x; \
 	VPERMILPS     $0xb1, x, xs; \
-	VMAXPS        xs, x, x
+	op            xs, x, x
 
+#define HMAXR512(z, y, x, ys, xs) HREDR512(VMAXPS, z, y, x, ys, xs)
+#define HSUMR512(z, y, x, ys, xs) HREDR512(VADDPS, z, y, x, ys, xs)
 #define HMAX512 HMAXR512(Z4, Y4, X4, Y5, X5)
-
-// HSUMR512 and HSUM512 are HMAXR512 and HMAX512 for the sum.
-#define HSUMR512(z, y, x, ys, xs) \
-	VEXTRACTF64X4 $1, z, ys; \
-	VADDPS        ys, y, y; \
-	VEXTRACTF128  $1, y, xs; \
-	VADDPS        xs, x, x; \
-	VPERMILPS     $0x4e, x, xs; \
-	VADDPS        xs, x, x; \
-	VPERMILPS     $0xb1, x, xs; \
-	VADDPS        xs, x, x
-
 #define HSUM512 HSUMR512(Z4, Y4, X4, Y5, X5)
 
 // TAILMASK512 sets K1 to the lanes of the last n mod 16 floats and BX to n rounded down to a

@@ -54,14 +54,18 @@ FAMILIES = {'vits14': (384, 12), 'vitb14': (768, 12), 'vitl14': (1024, 24), 'vit
 PATCH = 14
 
 
+def arch_shape(name):
+    """Embed, depth, patches per side, tokens and MLP width of a hub architecture."""
+    fam, _, size = name.partition('@')
+    d, depth = FAMILIES[fam]
+    g = (int(size) if size else 224) // PATCH
+    return d, depth, g, g * g + 1, 4 * d
+
+
 def model_flops(name):
     """FLOPs of one image through the encoder as PyTorch (and ONNX Runtime) compute it, as
     gen/arch Config.ModelFLOPs counts them."""
-    fam, _, size = name.partition('@')
-    d, depth = FAMILIES[fam]
-    image = int(size) if size else 224
-    g = image // PATCH
-    t, m = g * g + 1, 4 * d
+    d, depth, g, t, m = arch_shape(name)
     per_block = 2 * t * d * 3 * d + 2 * t * t * d * 2 + 2 * t * d * d + 2 * t * d * m * 2
     return 2 * g * g * (3 * PATCH * PATCH) * d + depth * per_block
 
@@ -69,11 +73,7 @@ def model_flops(name):
 def arch_flops(name):
     """FLOPs of one image as vitc computes it (gen/arch Config.FLOPs): past its keys and
     values, the last block runs on the class token alone, the only row the output reads."""
-    fam, _, size = name.partition('@')
-    d, _ = FAMILIES[fam]
-    image = int(size) if size else 224
-    g = image // PATCH
-    t, m = g * g + 1, 4 * d
+    d, _, _, t, m = arch_shape(name)
     skipped = 2 * (t - 1) * d * d + 4 * (t - 1) * t * d + 2 * (t - 1) * d * d + 4 * (t - 1) * d * m
     return model_flops(name) - skipped
 
